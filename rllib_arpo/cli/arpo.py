@@ -1,0 +1,73 @@
+"""The ``arpo`` command group."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from rllib_arpo.core.actions import action_to_dict, parse_response, to_pyautogui
+from rllib_arpo.core.coords import COORDINATE_CONVENTIONS, CoordinateSpace, smart_resize
+
+
+def _size(value: str | None, flag: str) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    try:
+        width, height = (int(part) for part in value.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter(f"expected WIDTHxHEIGHT such as 1920x1080, got {value!r}",
+                                 param_hint=flag) from None
+    if width <= 0 or height <= 0:
+        raise click.BadParameter(f"sizes must be positive, got {value!r}", param_hint=flag)
+    return width, height
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def arpo() -> None:
+    """rllib-arpo: ARPO for vision-language GUI agents."""
+
+
+@arpo.command("action")
+@click.argument("text")
+@click.option("--screen", default="1920x1080", show_default=True, help="Screen size WxH.")
+@click.option(
+    "--resized",
+    default=None,
+    help="Size WxH of the image the model saw [default: smart_resize of --screen].",
+)
+@click.option(
+    "--coords",
+    type=click.Choice(COORDINATE_CONVENTIONS),
+    default="absolute",
+    show_default=True,
+    help="absolute: pixels of the resized image (UI-TARS-1.5); relative1000: 0-1000 (v1).",
+)
+def action_command(text: str, screen: str, resized: str | None, coords: str) -> None:
+    """Parse a model answer TEXT ('-' reads standard input) and print it as JSON with its code."""
+    if text == "-":
+        text = sys.stdin.read()
+    screen_w, screen_h = _size(screen, "--screen")  # type: ignore[misc]
+    resized_size = _size(resized, "--resized")
+    if resized_size is None:
+        resized_h, resized_w = smart_resize(screen_h, screen_w)
+    else:
+        resized_w, resized_h = resized_size
+    space = CoordinateSpace(screen_w, screen_h, resized_w, resized_h, coords)  # type: ignore[arg-type]
+    parsed = parse_response(text, space)
+    report: dict[str, object] = {
+        "ok": parsed.ok,
+        "thought": parsed.thought,
+        "actions": [action_to_dict(a) for a in parsed.actions],
+        "error": parsed.error,
+        "pyautogui": to_pyautogui(parsed, space) if parsed.ok else None,
+        "screen": [screen_w, screen_h],
+        "resized": [resized_w, resized_h],
+        "coords": coords,
+    }
+    click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    arpo()
