@@ -45,9 +45,11 @@ def main() -> None:
     while time.perf_counter() < deadline:
         rates.append(run_once(5000))
     median = statistics.median(rates)
-    print(f"parse+convert: median {median:,.0f} actions/s over {len(rates)} runs "
-          f"(min {min(rates):,.0f}, max {max(rates):,.0f}); target > 50,000/s: "
-          f"{'met' if median > 50_000 else 'NOT met'} ({median / 50_000:.1f}x)")
+    print(
+        f"parse+convert: median {median:,.0f} actions/s over {len(rates)} runs "
+        f"(min {min(rates):,.0f}, max {max(rates):,.0f}); target > 50,000/s: "
+        f"{'met' if median > 50_000 else 'NOT met'} ({median / 50_000:.1f}x)"
+    )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,9 @@ def _size(value: str | None, flag: str) -> tuple[int, int] | None:
     try:
         width, height = (int(part) for part in value.lower().split("x"))
     except ValueError:
-        raise click.BadParameter(f"expected WIDTHxHEIGHT such as 1920x1080, got {value!r}",
-                                 param_hint=flag) from None
+        raise click.BadParameter(
+            f"expected WIDTHxHEIGHT such as 1920x1080, got {value!r}", param_hint=flag
+        ) from None
     if width <= 0 or height <= 0:
         raise click.BadParameter(f"sizes must be positive, got {value!r}", param_hint=flag)
     return width, height

@@ -16,9 +16,10 @@ documented in docs/action-language.md.
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from rllib_arpo.core.coords import CoordinateSpace
 
@@ -48,14 +49,74 @@ MAX_CONTENT_CHARS = 4096
 ENV_WAIT, ENV_DONE, ENV_FAIL = "WAIT", "DONE", "FAIL"
 """OSWorld's special action strings."""
 
-_NAMED_KEYS = (
-    "enter return tab space backspace delete del esc escape insert home end pageup pagedown "
-    "pgup pgdn up down left right ctrl ctrlleft ctrlright alt altleft altright shift shiftleft "
-    "shiftright win winleft winright command option fn capslock numlock scrolllock printscreen "
-    "prntscrn prtsc prtscr pause apps clear help select execute volumemute volumeup volumedown "
-    "playpause nexttrack prevtrack stop browserback browserforward browserrefresh browserhome "
-    "browsersearch add subtract multiply divide decimal separator"
-).split()
+_NAMED_KEYS = [
+    "enter",
+    "return",
+    "tab",
+    "space",
+    "backspace",
+    "delete",
+    "del",
+    "esc",
+    "escape",
+    "insert",
+    "home",
+    "end",
+    "pageup",
+    "pagedown",
+    "pgup",
+    "pgdn",
+    "up",
+    "down",
+    "left",
+    "right",
+    "ctrl",
+    "ctrlleft",
+    "ctrlright",
+    "alt",
+    "altleft",
+    "altright",
+    "shift",
+    "shiftleft",
+    "shiftright",
+    "win",
+    "winleft",
+    "winright",
+    "command",
+    "option",
+    "fn",
+    "capslock",
+    "numlock",
+    "scrolllock",
+    "printscreen",
+    "prntscrn",
+    "prtsc",
+    "prtscr",
+    "pause",
+    "apps",
+    "clear",
+    "help",
+    "select",
+    "execute",
+    "volumemute",
+    "volumeup",
+    "volumedown",
+    "playpause",
+    "nexttrack",
+    "prevtrack",
+    "stop",
+    "browserback",
+    "browserforward",
+    "browserrefresh",
+    "browserhome",
+    "browsersearch",
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "decimal",
+    "separator",
+]
 PYAUTOGUI_KEYS = frozenset(
     _NAMED_KEYS
     + [f"f{i}" for i in range(1, 25)]
@@ -192,8 +253,7 @@ def _is_point(point: object) -> bool:
     if not isinstance(point, tuple) or len(point) != 2:
         return False
     return all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and v == v and abs(v) != float("inf")
-        for v in point
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in point
     )
 
 
@@ -329,9 +389,7 @@ def parse_response(text: str, space: CoordinateSpace | None = None) -> ParsedRes
         calls = _CallReader(body).read_calls()
         actions = tuple(_call_to_action(call, space) for call in calls)
         if len(actions) > 1 and any(a.is_special for a in actions):
-            raise _ParseError(
-                "wait/finished/call_user must be the only action of an answer"
-            )
+            raise _ParseError("wait/finished/call_user must be the only action of an answer")
     except _ParseError as reason:
         return ParsedResponse(thought=thought, error=str(reason))
     return ParsedResponse(thought=thought, actions=actions)
@@ -476,7 +534,7 @@ def _parse_point(value: str, action_name: str, space: CoordinateSpace | None) ->
             f"{action_name}() point must be '(x,y)' or '[x1,y1,x2,y2]', got {value[:40]!r}"
         )
     coords = [_parse_number(n) for n in numbers]
-    if any(c != c or abs(c) == float("inf") for c in coords):
+    if not all(math.isfinite(c) for c in coords):
         raise _ParseError(f"{action_name}() point is not finite: {value[:40]!r}")
     if len(coords) == 4:
         x1, y1, x2, y2 = coords
@@ -495,9 +553,7 @@ def _parse_point(value: str, action_name: str, space: CoordinateSpace | None) ->
 def normalize_key(name: str) -> str:
     """A model's key spelling -> pyautogui's name (may still be unknown; callers check)."""
     key = name.strip()
-    if len(key) > 1:
-        key = key.lower()
-    elif key.isupper():
+    if len(key) > 1 or key.isupper():
         key = key.lower()
     return KEY_ALIASES.get(key, key)
 
@@ -571,8 +627,10 @@ def _action_code(action: Action, space: CoordinateSpace) -> list[str]:
     if kind == "drag":
         return [
             f"pyautogui.moveTo({_xy(action.start, space)})",
-            f"pyautogui.dragTo({_xy(action.end, space)}, duration={DRAG_DURATION_S}, "
-            "button='left')",
+            (
+                f"pyautogui.dragTo({_xy(action.end, space)}, duration={DRAG_DURATION_S}, "
+                "button='left')"
+            ),
         ]
     if kind == "scroll":
         vertical = action.direction in ("up", "down")

@@ -35,7 +35,7 @@ COORDINATE_CONVENTIONS: tuple[str, ...] = ("absolute", "relative1000")
 
 
 def _round_half_up(value: float) -> int:
-    return int(math.floor(value + 0.5))
+    return math.floor(value + 0.5)
 
 
 def smart_resize(

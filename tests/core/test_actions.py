@@ -126,7 +126,9 @@ def test_several_actions_in_one_answer_run_in_order() -> None:
     )
     assert parsed.ok
     assert [a.keys for a in parsed.actions] == [("ctrl", "a"), ("ctrl", "c")]
-    assert to_pyautogui(parsed, SAME) == "pyautogui.hotkey('ctrl', 'a')\npyautogui.hotkey('ctrl', 'c')"
+    assert (
+        to_pyautogui(parsed, SAME) == "pyautogui.hotkey('ctrl', 'a')\npyautogui.hotkey('ctrl', 'c')"
+    )
 
 
 @pytest.mark.parametrize(
@@ -246,8 +248,10 @@ def test_bad_coordinate_space_is_refused_with_the_field_named() -> None:
         ("Action: hover(start_box='(10,20)')", "pyautogui.moveTo(x=10, y=20)"),
         (
             "Action: drag(start_box='(1,2)', end_box='(30,40)')",
-            "pyautogui.moveTo(x=1, y=2)\n"
-            "pyautogui.dragTo(x=30, y=40, duration=0.5, button='left')",
+            (
+                "pyautogui.moveTo(x=1, y=2)\n"
+                "pyautogui.dragTo(x=30, y=40, duration=0.5, button='left')"
+            ),
         ),
         ("Action: hotkey(key='ctrl c')", "pyautogui.hotkey('ctrl', 'c')"),
         ("Action: press(key='enter')", "pyautogui.press('enter')"),

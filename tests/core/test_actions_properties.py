@@ -38,7 +38,9 @@ def actions(draw: st.DrawFn) -> Action:
     if kind == "scroll":
         return Action(kind, start=draw(points), direction=draw(st.sampled_from(SCROLL_DIRECTIONS)))
     if kind == "hotkey":
-        return Action(kind, keys=tuple(draw(st.lists(st.sampled_from(KEYS), min_size=1, max_size=4))))
+        return Action(
+            kind, keys=tuple(draw(st.lists(st.sampled_from(KEYS), min_size=1, max_size=4)))
+        )
     if kind in ("press", "keydown", "keyup"):
         return Action(kind, keys=(draw(st.sampled_from(KEYS)),))
     if kind == "type":
@@ -53,10 +55,39 @@ thoughts = st.text(max_size=80).filter(
 )
 
 FRAGMENTS = [
-    "Thought:", "Action:", "click(", "start_box=", "'(1,2)'", ")", "(", "'", '"', "\\", "\n",
-    "<|box_start|>", "<|box_end|>", "<point>", "type(content=", "hotkey(key='ctrl c')", ",",
-    "finished()", "wait()", "=", "[1,2,3,4]", "drag(", "end_box=", "scroll(", "direction='up'",
-    "__import__('os')", "\x00", "é", "9" * 400, "-", ".", "e9", "<|im_end|>",
+    "Thought:",
+    "Action:",
+    "click(",
+    "start_box=",
+    "'(1,2)'",
+    ")",
+    "(",
+    "'",
+    '"',
+    "\\",
+    "\n",
+    "<|box_start|>",
+    "<|box_end|>",
+    "<point>",
+    "type(content=",
+    "hotkey(key='ctrl c')",
+    ",",
+    "finished()",
+    "wait()",
+    "=",
+    "[1,2,3,4]",
+    "drag(",
+    "end_box=",
+    "scroll(",
+    "direction='up'",
+    "__import__('os')",
+    "\x00",
+    "é",
+    "9" * 400,
+    "-",
+    ".",
+    "e9",
+    "<|im_end|>",
 ]
 
 
@@ -91,7 +122,9 @@ def test_round_trip_action_text_action_is_identity(action: Action, thought: str)
 @settings(max_examples=300, deadline=None)
 @given(contents)
 def test_any_typed_content_reaches_the_environment_literally(content: str) -> None:
-    code = to_pyautogui(parse_response(format_response(Action("type", content=content)), SPACE), SPACE)
+    code = to_pyautogui(
+        parse_response(format_response(Action("type", content=content)), SPACE), SPACE
+    )
     typed = ""
     for statement in ast.parse(code).body:
         call = statement.value  # type: ignore[attr-defined]

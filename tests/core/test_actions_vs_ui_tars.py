@@ -20,7 +20,22 @@ ui_tars = pytest.importorskip("ui_tars.action_parser")
 
 SCREEN_W, SCREEN_H = 1920, 1080
 SPACE = CoordinateSpace.for_screen(SCREEN_W, SCREEN_H)  # model frame 1932x1092
-BENIGN_WORDS = "the OK button search box menu file save open blue red next page tab".split()
+BENIGN_WORDS = [
+    "the",
+    "OK",
+    "button",
+    "search",
+    "box",
+    "menu",
+    "file",
+    "save",
+    "open",
+    "blue",
+    "red",
+    "next",
+    "page",
+    "tab",
+]
 BENIGN_KEYS = ["ctrl c", "ctrl v", "ctrl a", "alt f4", "enter", "tab", "ctrl shift t", "esc"]
 
 
@@ -130,7 +145,9 @@ def test_corpus_is_large_and_covers_every_benign_action() -> None:
 def test_difference_typed_apostrophe_is_not_double_escaped() -> None:
     text = "Thought: type it\nAction: type(content='it\\'s')"
     _, their_code = theirs(text)
-    their_typed = ast.literal_eval(re.search(r"pyautogui\.write\((.*), interval", their_code).group(1))
+    their_typed = ast.literal_eval(
+        re.search(r"pyautogui\.write\((.*), interval", their_code).group(1)
+    )
     assert their_typed == "it\\'s"  # their bug: a backslash reaches the screen
     assert to_pyautogui(parse_response(text, SPACE), SPACE) == 'pyautogui.write("it\'s")'
 

@@ -26,12 +26,18 @@ def test_prints_parsed_action_and_code_as_json() -> None:
 
 def test_reads_standard_input_and_honours_sizes_and_convention() -> None:
     code, out = run(
-        "-", "--screen", "800x600", "--coords", "relative1000",
+        "-",
+        "--screen",
+        "800x600",
+        "--coords",
+        "relative1000",
         stdin="Action: click(start_box='(500,500)')",
     )
     assert code == 0
     assert json.loads(out)["pyautogui"] == "pyautogui.click(x=400, y=300)"
-    code, out = run("Action: click(start_box='(10,10)')", "--screen", "100x100", "--resized", "50x50")
+    code, out = run(
+        "Action: click(start_box='(10,10)')", "--screen", "100x100", "--resized", "50x50"
+    )
     assert json.loads(out)["pyautogui"] == "pyautogui.click(x=20, y=20)"
 
 

@@ -1,0 +1,105 @@
+"""Metric names: the one place each logged key is spelled.
+
+Keys are namespaced ``"<area>/<name>"`` so that TensorBoard and Tune group them:
+
+- ``rollout/``: what the env runners produced (success rate, steps, failures).
+- ``reward/``, ``adv/``: the reward and group-advantage statistics of a training batch.
+- ``loss/``: the policy loss and its diagnostics (``core.loss``).
+- ``replay/``: the success replay buffer (``core.replay``).
+- ``time/``, ``throughput/``: where an iteration's wall clock goes.
+
+Modules import the constants, never the strings, so a rename is one edit here.
+"""
+
+from __future__ import annotations
+
+# --------------------------------------------------------------------------------------------
+# Rollout (env runners, ``core.trajectory.summarize_rollouts``)
+# --------------------------------------------------------------------------------------------
+ROLLOUT_NUM_TRAJECTORIES = "rollout/num_trajectories"
+ROLLOUT_NUM_GROUPS = "rollout/num_groups"
+ROLLOUT_SUCCESS_RATE = "rollout/success_rate"
+"""Share of trajectories whose evaluator result exceeds the success threshold."""
+ROLLOUT_EVAL_RESULT_MEAN = "rollout/eval_result_mean"
+ROLLOUT_PARSE_ERROR_RATE = "rollout/parse_error_rate"
+"""Share of trajectories that ended on an unparsable model output (format reward -1)."""
+ROLLOUT_ENV_ERROR_RATE = "rollout/env_error_rate"
+ROLLOUT_STEPS_MEAN = "rollout/steps_mean"
+ROLLOUT_RESPONSE_TOKENS_MEAN = "rollout/response_tokens_mean"
+"""Generated tokens per trajectory, all steps together."""
+ROLLOUT_ENV_FAILURES = "rollout/env_failures"
+"""Env exceptions, hangs and crashed VMs counted by the runners (retried or dropped)."""
+ROLLOUT_DROPPED_EPISODES = "rollout/dropped_episodes"
+ROLLOUT_INCOMPLETE_GROUPS = "rollout/incomplete_groups"
+
+# --------------------------------------------------------------------------------------------
+# Rewards and advantages (``core.trajectory.compute_reward``, ``core.advantages``)
+# --------------------------------------------------------------------------------------------
+REWARD_MEAN = "reward/mean"
+REWARD_STD = "reward/std"
+REWARD_MIN = "reward/min"
+REWARD_MAX = "reward/max"
+TRAIN_NUM_TRAJECTORIES = "train/num_trajectories"
+"""Trajectories sent to the learner after replay and zero-advantage filtering."""
+ADV_MEAN = "adv/mean"
+ADV_STD = "adv/std"
+ADV_ABS_MAX = "adv/abs_max"
+ADV_ZERO_VARIANCE_GROUP_FRAC = "adv/zero_variance_group_frac"
+"""Share of groups whose rewards are all equal: they carry no policy gradient."""
+
+# --------------------------------------------------------------------------------------------
+# Loss (``core.loss``)
+# --------------------------------------------------------------------------------------------
+LOSS_POLICY = "loss/policy"
+"""The aggregated clipped surrogate loss."""
+LOSS_CLIP_FRAC_LOW = "loss/clip_frac_low"
+"""Share of loss tokens where the lower clip ``1 - clip_ratio_low`` binds (adv < 0)."""
+LOSS_CLIP_FRAC_HIGH = "loss/clip_frac_high"
+"""Share of loss tokens where the upper clip ``1 + clip_ratio_high`` binds (adv > 0)."""
+LOSS_DUAL_CLIP_FRAC = "loss/dual_clip_frac"
+"""Share of loss tokens where the dual clip bounds the loss (adv < 0 and ratio > c)."""
+LOSS_RATIO_MEAN = "loss/ratio_mean"
+LOSS_RATIO_MIN = "loss/ratio_min"
+LOSS_RATIO_MAX = "loss/ratio_max"
+LOSS_APPROX_KL = "loss/approx_kl"
+"""k3 estimate of KL(old || new) over loss tokens (http://joschu.net/blog/kl-approx.html)."""
+LOSS_NUM_TOKENS = "loss/num_tokens"
+LOSS_NUM_SEQUENCES = "loss/num_sequences"
+LOSS_REF_KL = "loss/ref_kl"
+"""k3 estimate of KL(new || reference), only when a frozen reference model is used."""
+LOSS_ENTROPY = "loss/entropy"
+LOSS_TOTAL = "loss/total"
+LOSS_GRAD_NORM = "loss/grad_norm"
+
+# --------------------------------------------------------------------------------------------
+# Success replay (``core.replay``)
+# --------------------------------------------------------------------------------------------
+REPLAY_SIZE = "replay/size"
+"""Stored trajectories, all tasks together."""
+REPLAY_TASKS_COVERED = "replay/tasks_covered"
+"""Tasks with at least one stored success."""
+REPLAY_FILL_RATE = "replay/fill_rate"
+"""size / (capacity_per_task * tasks_covered)."""
+REPLAY_MEMORY_BYTES = "replay/memory_bytes"
+REPLAY_TRIGGERED_GROUPS = "replay/triggered_groups"
+"""All-fail groups seen since the last reset of the iteration counters."""
+REPLAY_INJECTIONS = "replay/injections"
+"""Trajectories injected since the last reset of the iteration counters."""
+REPLAY_TRIGGERED_EMPTY = "replay/triggered_empty"
+"""All-fail groups whose task had nothing stored (they carry no gradient)."""
+REPLAY_ADDED = "replay/added"
+"""Successes added since the last reset of the iteration counters."""
+REPLAY_INJECTED_AGE_MEAN = "replay/injected_age_mean"
+"""Mean (current policy version - sampled-with version) of the injected trajectories."""
+REPLAY_INJECTIONS_TOTAL = "replay/injections_total"
+
+# --------------------------------------------------------------------------------------------
+# Time and throughput (``algorithm.training_step``)
+# --------------------------------------------------------------------------------------------
+TIME_ROLLOUT_S = "time/rollout_s"
+TIME_REPLAY_S = "time/replay_s"
+TIME_LEARN_S = "time/learn_s"
+TIME_SYNC_S = "time/sync_s"
+TIME_ITERATION_S = "time/iteration_s"
+THROUGHPUT_TOKENS_PER_S = "throughput/tokens_per_s"
+THROUGHPUT_ENV_STEPS_PER_S = "throughput/env_steps_per_s"

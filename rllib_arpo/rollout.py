@@ -1,0 +1,459 @@
+"""Lock-step group rollouts: G episodes of each task, one batched generation per step.
+
+No Ray here: the RLlib env runner (``env_runner.py``), ``arpo eval`` and the benchmarks drive the
+same loop. Per step, every live episode contributes one request to a single batched generation;
+each answer is parsed (``core.actions``), turned into OSWorld pyautogui code and sent to its env;
+all envs step in parallel threads, each call bounded by a timeout.
+
+Failures are data, never a crashed run:
+- an unparsable answer ends the episode with ``terminated_by="parse_error"`` (format reward -1);
+- an env whose reset keeps failing (exception, hang, garbage) is replaced by a fresh env up to
+  ``max_retries`` times, then the episode is dropped and its group marked incomplete;
+- an env step that fails or hangs ends the episode with ``terminated_by="env_error"``: its
+  trajectory is kept for logs and metrics; the driver leaves env-error episodes out of groups
+  (a group with fewer than two usable episodes carries no gradient).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from rllib_arpo.core.actions import format_action, parse_response, to_pyautogui
+from rllib_arpo.core.coords import CoordinateSpace
+from rllib_arpo.core.prompt import PROMPT_ID
+from rllib_arpo.core.trajectory import Step, Termination, Trajectory, compute_reward
+
+logger = logging.getLogger(__name__)
+
+PNG_COMPRESS_LEVEL = 1
+"""zlib level for stored screenshots: flat GUI images compress well even at level 1, fast."""
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """What the policy sees before one step of one episode.
+
+    Attributes:
+        instruction: The task's instruction.
+        screenshots: Every screenshot of the episode so far (uint8 HxWx3), oldest first.
+        previous_responses: Sampled token ids of the earlier assistant turns, in order.
+    """
+
+    instruction: str
+    screenshots: Sequence[np.ndarray]
+    previous_responses: Sequence[Sequence[int]]
+
+
+@dataclass(frozen=True)
+class TurnResponse:
+    """One sampled answer: text, token ids and the sampler's per-token log-probs."""
+
+    text: str
+    token_ids: Sequence[int]
+    logprobs: Sequence[float]
+
+
+GenerateFn = Callable[[list[TurnRequest]], list[TurnResponse]]
+"""One batched generation over all live episodes (the policy's side of the loop)."""
+SpaceFn = Callable[[int, int], CoordinateSpace]
+"""(screen width, screen height) -> the coordinate space of the policy's resized screenshots."""
+
+
+@dataclass(frozen=True)
+class RolloutSettings:
+    """Knobs of the rollout loop (a subset of ARPOConfig, copied so this module needs no Ray)."""
+
+    group_size: int = 8
+    max_steps: int = 15
+    step_timeout_s: float = 120.0
+    max_retries: int = 2
+    format_penalty_weight: float = 0.5
+    seed: int = 0
+
+
+@dataclass
+class RolloutStats:
+    """Counters of one ``run`` (become env-runner metrics)."""
+
+    env_steps: int = 0
+    episodes: int = 0
+    env_errors: int = 0
+    env_timeouts: int = 0
+    reset_retries: int = 0
+    dropped_episodes: int = 0
+    incomplete_groups: int = 0
+    parse_errors: int = 0
+    generation_s: float = 0.0
+    env_s: float = 0.0
+    generated_tokens: int = 0
+
+    def merge(self, other: RolloutStats) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class EnvCallError(RuntimeError):
+    """An env call raised, hung past its timeout or returned garbage."""
+
+    def __init__(self, message: str, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+
+
+def call_with_timeout(fn: Callable[[], Any], timeout_s: float) -> Any:
+    """Runs ``fn`` in a daemon thread; raises ``EnvCallError`` on exception or timeout.
+
+    A hung call cannot be killed from Python; its thread is abandoned and the caller must not use
+    that env again (``_EpisodeSlot`` replaces it).
+    """
+    return _start_call(fn).result(timeout_s)
+
+
+class _PendingCall:
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[[], Any]) -> None:
+        try:
+            self._value = fn()
+        except BaseException as error:  # noqa: BLE001 - any env failure is data
+            self._error = error
+        finally:
+            self._done.set()
+
+    def result(self, timeout_s: float) -> Any:
+        if not self._done.wait(timeout_s):
+            raise EnvCallError(f"env call hung for more than {timeout_s:.1f} s", timed_out=True)
+        if self._error is not None:
+            raise EnvCallError(f"{type(self._error).__name__}: {self._error}") from self._error
+        return self._value
+
+
+def _start_call(fn: Callable[[], Any]) -> _PendingCall:
+    return _PendingCall(fn)
+
+
+def encode_png(screenshot: np.ndarray) -> bytes:
+    """uint8 HxWx3 -> PNG bytes (how screenshots are kept at rest)."""
+    buffer = io.BytesIO()
+    Image.fromarray(screenshot).save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+    return buffer.getvalue()
+
+
+def _screenshot_of(observation: Any) -> np.ndarray:
+    screenshot = observation["screenshot"] if isinstance(observation, dict) else observation
+    if not (
+        isinstance(screenshot, np.ndarray)
+        and screenshot.dtype == np.uint8
+        and screenshot.ndim == 3
+        and screenshot.shape[2] == 3
+    ):
+        raise EnvCallError(
+            f"observation screenshot must be a uint8 HxWx3 array, got "
+            f"{type(screenshot).__name__} {getattr(screenshot, 'shape', '')}"
+        )
+    return screenshot
+
+
+@dataclass
+class _Episode:
+    task: Any
+    task_id: str
+    group_id: str
+    episode_id: str
+    instruction: str = ""
+    env: Any = None
+    screenshots: list[np.ndarray] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    done: bool = False
+    terminated_by: str | None = None
+    eval_result: float = 0.0
+    format_reward: float = 0.0
+    failed: bool = False
+    env_error: str | None = None
+
+
+class GroupRollout:
+    """Rolls out groups of same-task episodes in lock step.
+
+    Args:
+        env_factory: Makes a fresh env (called again to replace a broken one).
+        generate: The policy's batched generation.
+        coordinate_space: Maps a screen size to the policy's coordinate frame.
+        settings: Loop settings.
+    """
+
+    def __init__(
+        self,
+        env_factory: Callable[[], Any],
+        generate: GenerateFn,
+        coordinate_space: SpaceFn,
+        settings: RolloutSettings,
+    ) -> None:
+        self.env_factory = env_factory
+        self.generate = generate
+        self.coordinate_space = coordinate_space
+        self.settings = settings
+        self._idle_envs: list[Any] = []
+        self._episode_counter = 0
+
+    def close(self) -> None:
+        for env in self._idle_envs:
+            try:
+                env.close()
+            except Exception:
+                logger.debug("closing an env failed", exc_info=True)
+        self._idle_envs.clear()
+
+    # -------------------------------------------------------------------------------- running
+
+    def run(
+        self,
+        tasks: Sequence[Any],
+        *,
+        policy_version: int = 0,
+        group_prefix: str = "",
+        seed: int | None = None,
+    ) -> tuple[list[Trajectory], RolloutStats]:
+        """Rolls out ``group_size`` episodes of every task; returns their trajectories.
+
+        Args:
+            tasks: Task dicts or ids, as the env's ``reset(options={"task": ...})`` takes them.
+            policy_version: Stored in every trajectory (the weights it was sampled with).
+            group_prefix: Makes group ids unique across runners and iterations.
+            seed: Base seed of the env resets (episode k of the run gets seed + k).
+
+        Returns:
+            (trajectories of completed episodes and incomplete ones, marked; counters).
+        """
+        stats = RolloutStats()
+        base_seed = self.settings.seed if seed is None else seed
+        episodes: list[_Episode] = []
+        for task_index, task in enumerate(tasks):
+            task_id = _task_id(task)
+            group_id = f"{group_prefix}g{task_index}:{task_id}"
+            for member in range(self.settings.group_size):
+                self._episode_counter += 1
+                episodes.append(
+                    _Episode(
+                        task=task,
+                        task_id=task_id,
+                        group_id=group_id,
+                        episode_id=f"{group_id}:{member}",
+                    )
+                )
+        self._reset_all(episodes, base_seed, stats)
+        while True:
+            live = [e for e in episodes if not e.done]
+            if not live:
+                break
+            self._step_all(live, stats)
+        trajectories = [
+            self._to_trajectory(e, policy_version) for e in episodes if e.steps or e.failed
+        ]
+        incomplete = {e.group_id for e in episodes if e.failed}
+        stats.incomplete_groups += len(incomplete)
+        stats.episodes += sum(1 for e in episodes if not e.failed)
+        for episode in episodes:
+            self._release_env(episode)
+        return trajectories, stats
+
+    def _take_env(self) -> Any:
+        return self._idle_envs.pop() if self._idle_envs else self.env_factory()
+
+    def _release_env(self, episode: _Episode) -> None:
+        if episode.env is not None:
+            self._idle_envs.append(episode.env)
+            episode.env = None
+
+    def _discard_env(self, episode: _Episode) -> None:
+        env, episode.env = episode.env, None
+        if env is not None:
+            # Closing may hang too: do it in the background.
+            _start_call(env.close)
+
+    def _reset_all(self, episodes: list[_Episode], base_seed: int, stats: RolloutStats) -> None:
+        pending = list(enumerate(episodes))
+        attempts = 0
+        while pending and attempts <= self.settings.max_retries:
+            calls = []
+            for index, episode in pending:
+                if episode.env is None:
+                    try:
+                        episode.env = self._take_env()
+                    except Exception as error:  # noqa: BLE001
+                        calls.append((index, episode, None, error))
+                        continue
+                env, task = episode.env, episode.task
+                call = _start_call(
+                    lambda env=env, task=task, s=base_seed + index: env.reset(
+                        seed=s, options={"task": task}
+                    )
+                )
+                calls.append((index, episode, call, None))
+            still_pending = []
+            for index, episode, call, error in calls:
+                try:
+                    if error is not None:
+                        raise EnvCallError(f"env creation failed: {error}")
+                    observation, info = call.result(self.settings.step_timeout_s)
+                    episode.screenshots.append(_screenshot_of(observation))
+                    episode.instruction = _instruction_of(observation, info, episode.task)
+                except (EnvCallError, TypeError, ValueError, KeyError) as problem:
+                    if isinstance(problem, EnvCallError) and problem.timed_out:
+                        stats.env_timeouts += 1
+                    stats.env_errors += 1
+                    episode.env_error = str(problem)
+                    self._discard_env(episode)
+                    still_pending.append((index, episode))
+            pending = still_pending
+            if pending:
+                attempts += 1
+                stats.reset_retries += len(pending) if attempts <= self.settings.max_retries else 0
+        for _, episode in pending:
+            logger.warning(
+                "dropping episode %s: reset failed: %s", episode.episode_id, episode.env_error
+            )
+            episode.done, episode.failed = True, True
+            episode.terminated_by = Termination.ENV_ERROR.value
+            stats.dropped_episodes += 1
+
+    def _step_all(self, live: list[_Episode], stats: RolloutStats) -> None:
+        requests = [
+            TurnRequest(
+                instruction=e.instruction,
+                screenshots=list(e.screenshots),
+                previous_responses=[s.response_token_ids for s in e.steps],
+            )
+            for e in live
+        ]
+        started = time.perf_counter()
+        responses = self.generate(requests)
+        stats.generation_s += time.perf_counter() - started
+        if len(responses) != len(requests):
+            raise RuntimeError(
+                f"generate returned {len(responses)} responses for {len(requests)} requests"
+            )
+        calls = []
+        for episode, response in zip(live, responses):
+            stats.generated_tokens += len(response.token_ids)
+            screen = episode.screenshots[-1]
+            space = self.coordinate_space(screen.shape[1], screen.shape[0])
+            parsed = parse_response(response.text, space)
+            step = Step(
+                screenshot_png=encode_png(screen),
+                response_token_ids=[int(t) for t in response.token_ids],
+                response_logprobs=[float(v) for v in response.logprobs],
+                response_text=response.text,
+                action="\n\n".join(format_action(a) for a in parsed.actions) if parsed.ok else None,
+                parse_error=parsed.error,
+                env_action="" if not parsed.ok else to_pyautogui(parsed, space),
+                env_info={},
+            )
+            episode.steps.append(step)
+            if not parsed.ok:
+                stats.parse_errors += 1
+                episode.done = True
+                episode.terminated_by = Termination.PARSE_ERROR.value
+                episode.format_reward = -1.0
+                continue
+            env, code = episode.env, step.env_action
+            calls.append((episode, step, _start_call(lambda env=env, code=code: env.step(code))))
+        started = time.perf_counter()
+        for episode, step, call in calls:
+            try:
+                observation, reward, terminated, truncated, info = call.result(
+                    self.settings.step_timeout_s
+                )
+                screenshot = _screenshot_of(observation)
+            except (EnvCallError, TypeError, ValueError, KeyError) as problem:
+                if isinstance(problem, EnvCallError) and problem.timed_out:
+                    stats.env_timeouts += 1
+                stats.env_errors += 1
+                step.env_info["error"] = str(problem)
+                episode.env_error = str(problem)
+                episode.done, episode.failed = True, True
+                episode.terminated_by = Termination.ENV_ERROR.value
+                self._discard_env(episode)
+                continue
+            stats.env_steps += 1
+            step.env_info.update(_plain_info(info))
+            episode.screenshots.append(screenshot)
+            if terminated or truncated or len(episode.steps) >= self.settings.max_steps:
+                episode.done = True
+                episode.eval_result = _eval_result(info, reward)
+                episode.terminated_by = _termination(step.env_action, terminated, truncated)
+        stats.env_s += time.perf_counter() - started
+
+    def _to_trajectory(self, episode: _Episode, policy_version: int) -> Trajectory:
+        reward = compute_reward(
+            episode.eval_result, episode.format_reward, self.settings.format_penalty_weight
+        )
+        return Trajectory(
+            task_id=episode.task_id,
+            group_id=episode.group_id,
+            episode_id=episode.episode_id,
+            policy_version=policy_version,
+            instruction=episode.instruction,
+            prompt_id=PROMPT_ID,
+            steps=episode.steps,
+            eval_result=episode.eval_result,
+            format_reward=episode.format_reward,
+            reward=reward,
+            terminated_by=episode.terminated_by or Termination.MAX_STEPS.value,
+        )
+
+
+def _task_id(task: Any) -> str:
+    if isinstance(task, dict):
+        return str(task.get("id", "?"))
+    return str(task)
+
+
+def _instruction_of(observation: Any, info: dict, task: Any) -> str:
+    if isinstance(info, dict) and isinstance(info.get("instruction"), str):
+        return info["instruction"]
+    if isinstance(task, dict) and isinstance(task.get("instruction"), str):
+        return task["instruction"]
+    raise EnvCallError("env reset gave no instruction (expected info['instruction'])")
+
+
+def _eval_result(info: dict, reward: float) -> float:
+    value = info.get("eval_result", reward) if isinstance(info, dict) else reward
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return min(max(value, 0.0), 1.0) if np.isfinite(value) else 0.0
+
+
+def _termination(env_action: str, terminated: bool, truncated: bool) -> str:
+    if terminated and env_action == "DONE":
+        return Termination.DONE.value
+    if terminated and env_action == "FAIL":
+        return Termination.FAIL.value
+    return Termination.MAX_STEPS.value
+
+
+def _plain_info(info: Any) -> dict[str, Any]:
+    """The JSON-friendly part of an env's info dict (what trajectories keep)."""
+    if not isinstance(info, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for key, value in info.items():
+        if isinstance(value, (str, int, float, bool)) or value is None:
+            out[str(key)] = value
+    return out

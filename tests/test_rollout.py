@@ -1,0 +1,126 @@
+"""The lock-step group rollout loop (no Ray): groups, parse failures, env failures as data."""
+
+from __future__ import annotations
+
+import time
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from rllib_arpo.core.coords import CoordinateSpace
+from rllib_arpo.rollout import GroupRollout, RolloutSettings, TurnRequest, TurnResponse
+
+
+class TargetEnv(gym.Env):
+    """Click inside the target square, then say DONE. Screen 56x56."""
+
+    def __init__(self, fault: str | None = None) -> None:
+        self.observation_space = spaces.Dict(
+            {"screenshot": spaces.Box(0, 255, (56, 56, 3), np.uint8)}
+        )
+        self.action_space = spaces.Text(1000)
+        self.fault = fault
+        self.hit = False
+        self.resets = 0
+
+    def _obs(self) -> dict:
+        screen = np.zeros((56, 56, 3), np.uint8)
+        screen[:28, :28] = 255
+        return {"screenshot": screen}
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.resets += 1
+        if self.fault == "reset_raises":
+            raise RuntimeError("VM crashed")
+        self.hit = False
+        task = options["task"]
+        return self._obs(), {"instruction": f"click the white square ({task})", "task_id": task}
+
+    def step(self, action: str):
+        if self.fault == "step_raises":
+            raise RuntimeError("connection reset")
+        if self.fault == "step_hangs":
+            time.sleep(5)
+        if self.fault == "garbage":
+            return "not an observation", 0.0, False, False, {}
+        if action.startswith("pyautogui.click"):
+            x = int(action.split("x=")[1].split(",")[0])
+            y = int(action.split("y=")[1].split(")")[0])
+            self.hit = x < 28 and y < 28
+        if action in ("DONE", "FAIL"):
+            result = float(self.hit and action == "DONE")
+            return self._obs(), result, True, False, {"eval_result": result}
+        return self._obs(), 0.0, False, False, {}
+
+
+def scripted_generate(requests: list[TurnRequest]) -> list[TurnResponse]:
+    out = []
+    for i, request in enumerate(requests):
+        turn = len(request.previous_responses)
+        if turn == 0:
+            point = (5, 5) if i % 2 == 0 else (50, 50)
+            text = f"Thought: click\nAction: click(start_box='({point[0]},{point[1]})')"
+        elif i % 5 == 4:
+            text = "I refuse to answer in the format"
+        else:
+            text = "Thought: done\nAction: finished(content='')"
+        ids = list(range(len(text) % 7 + 1))
+        out.append(TurnResponse(text=text, token_ids=ids, logprobs=[-0.1] * len(ids)))
+    return out
+
+
+def space(width: int, height: int) -> CoordinateSpace:
+    return CoordinateSpace.for_screen(width, height)
+
+
+def test_groups_of_the_same_task_with_rewards_and_parse_failures() -> None:
+    rollout = GroupRollout(TargetEnv, scripted_generate, space, RolloutSettings(group_size=4))
+    trajectories, stats = rollout.run(["a", "b"], policy_version=3, group_prefix="it1/")
+    assert len(trajectories) == 8
+    groups = {t.group_id for t in trajectories}
+    assert groups == {"it1/g0:a", "it1/g1:b"}
+    assert all(t.policy_version == 3 and t.instruction.startswith("click") for t in trajectories)
+    by_member = {t.episode_id: t for t in trajectories}
+    assert by_member["it1/g0:a:0"].eval_result == 1.0  # clicked inside, then DONE
+    assert by_member["it1/g0:a:0"].terminated_by.value == "DONE"
+    assert by_member["it1/g0:a:1"].eval_result == 0.0  # clicked outside
+    # the 5th request of the second turn does not parse: format penalty, episode over
+    bad = [t for t in trajectories if t.terminated_by.value == "parse_error"]
+    assert bad and all(t.reward == -0.5 and t.format_reward == -1.0 for t in bad)
+    assert stats.parse_errors == len(bad)
+    assert all(t.steps[0].screenshot_png.startswith(b"\x89PNG") for t in trajectories)
+    assert by_member["it1/g0:a:0"].steps[0].env_action == "pyautogui.click(x=5, y=5)"
+    # every step reached its env except the unparsable ones
+    assert stats.env_steps == sum(len(t.steps) for t in trajectories) - stats.parse_errors
+    rollout.close()
+
+
+def test_env_failures_are_counted_not_raised() -> None:
+    made: list[TargetEnv] = []
+
+    def factory() -> TargetEnv:
+        # every third env raises on reset, every fourth raises on step, one hangs, one returns garbage
+        faults = [None, "reset_raises", None, "step_raises", "step_hangs", "garbage"]
+        env = TargetEnv(faults[len(made) % len(faults)])
+        made.append(env)
+        return env
+
+    settings = RolloutSettings(group_size=4, step_timeout_s=0.5, max_retries=1)
+    rollout = GroupRollout(factory, scripted_generate, space, settings)
+    trajectories, stats = rollout.run(["a", "b"])
+    assert stats.env_errors >= 3
+    assert stats.env_timeouts >= 1
+    errored = [t for t in trajectories if t.terminated_by.value == "env_error"]
+    assert errored and stats.incomplete_groups >= 1
+    finished = [t for t in trajectories if t.terminated_by.value in ("DONE", "parse_error")]
+    assert finished, "healthy envs still finished their episodes"
+
+
+def test_reset_that_always_fails_drops_the_episode() -> None:
+    settings = RolloutSettings(group_size=2, max_retries=2)
+    rollout = GroupRollout(lambda: TargetEnv("reset_raises"), scripted_generate, space, settings)
+    trajectories, stats = rollout.run(["a"])
+    assert stats.dropped_episodes == 2 and stats.incomplete_groups == 1
+    assert all(t.terminated_by.value == "env_error" and not t.steps for t in trajectories)
