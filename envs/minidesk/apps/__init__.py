@@ -1,0 +1,1 @@
+"""MiniDesk apps: browser (with its site catalogue), text editor, file manager, form."""

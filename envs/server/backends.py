@@ -1,0 +1,199 @@
+"""What the env server hosts: a ``Backend`` (one env) and the factories that build one by name.
+
+A backend speaks the server's contract in PNG bytes and plain JSON, so the HTTP layer never
+touches pixels: ``GymBackend`` wraps any gymnasium env (MiniDesk, test envs) and encodes its
+uint8 screenshots; ``envs.server.desktop.DesktopEnvBackend`` wraps OSWorld's ``DesktopEnv``,
+whose screenshots already are PNG bytes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from envs.server.protocol import encode_png, to_jsonable
+
+logger = logging.getLogger(__name__)
+
+ENV_CHOICES = ("minidesk", "osworld", "<module>:<callable>", "<gymnasium id>")
+
+
+class TaskError(ValueError):
+    """The task sent to ``/reset`` is unknown or malformed (answered 400, not retried)."""
+
+
+class Backend:
+    """One env behind the server. Every method may raise; the server turns that into a 500.
+
+    Attributes:
+        name: Shown by ``GET /health``.
+        screen_size: (width, height) of the screenshots, or None when unknown before a reset.
+    """
+
+    name: str = "env"
+    screen_size: tuple[int, int] | None = None
+
+    def reset(self, task: Any, seed: int | None) -> tuple[bytes, str, dict[str, Any]]:
+        """Start an episode of ``task`` -> (screenshot PNG, instruction, info)."""
+        raise NotImplementedError
+
+    def step(self, action: str) -> tuple[bytes, float, bool, bool, dict[str, Any]]:
+        """Run one action string -> (screenshot PNG, reward, terminated, truncated, info)."""
+        raise NotImplementedError
+
+    def evaluate(self) -> float:
+        """The task's evaluator result in [0, 1] for the current episode."""
+        raise NotImplementedError
+
+    def screenshot(self) -> bytes:
+        """The current screen as PNG bytes."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the env (stop the VM); the server builds a new backend on the next reset."""
+
+
+class GymBackend(Backend):
+    """A gymnasium env behind the server.
+
+    The env's ``reset`` gets ``options={"task": task}`` (when a task is given), its
+    observation is a dict with a uint8 HxWx3 ``"screenshot"`` (or is that array itself), and the
+    instruction is read from ``info["instruction"]``, then ``obs["instruction"]`` (str or
+    zero-padded UTF-8 bytes), then the task dict's ``"instruction"``.
+
+    ``evaluate()`` calls the env's own ``evaluate()`` if it has one; otherwise it returns what
+    the env reported when the episode ended (``info["eval_result"]``, else the final reward), and
+    0.0 while the episode is still running.
+    """
+
+    def __init__(self, env: Any, name: str | None = None) -> None:
+        self.env = env
+        self.name = name or _env_name(env)
+        self.screen_size = _screen_size_of_space(getattr(env, "observation_space", None))
+        self._png: bytes | None = None
+        self._ended = False
+        self._final: float = 0.0
+
+    def reset(self, task: Any, seed: int | None) -> tuple[bytes, str, dict[str, Any]]:
+        options = None if task is None else {"task": task}
+        observation, info = self.env.reset(seed=seed, options=options)
+        self._png = encode_png(_screenshot_of(observation))
+        self._ended, self._final = False, 0.0
+        info = dict(info) if isinstance(info, dict) else {}
+        return self._png, _instruction_of(observation, info, task), to_jsonable(info)
+
+    def step(self, action: str) -> tuple[bytes, float, bool, bool, dict[str, Any]]:
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        self._png = encode_png(_screenshot_of(observation))
+        info = dict(info) if isinstance(info, dict) else {}
+        if terminated or truncated:
+            self._ended = True
+            self._final = float(info.get("eval_result", reward))
+        return self._png, float(reward), bool(terminated), bool(truncated), to_jsonable(info)
+
+    def evaluate(self) -> float:
+        evaluate = getattr(getattr(self.env, "unwrapped", self.env), "evaluate", None)
+        if callable(evaluate):
+            return float(evaluate())
+        return self._final if self._ended else 0.0
+
+    def screenshot(self) -> bytes:
+        if self._png is None:
+            raise RuntimeError("no screenshot before the first reset")
+        return self._png
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def make_backend_factory(
+    env: str, env_kwargs: dict[str, Any] | None = None
+) -> Callable[[], Backend]:
+    """A zero-argument factory of the backend named by ``env``.
+
+    Args:
+        env: "minidesk" (MiniDesk, in-process), "osworld" (OSWorld's DesktopEnv, see
+            ``envs.server.desktop.make_desktop_backend``), "<module>:<callable>" (the callable
+            is called with ``env_kwargs`` and returns a gymnasium env or a ``Backend``), or a
+            registered gymnasium id.
+        env_kwargs: Keyword arguments of the env's constructor.
+    """
+    kwargs = dict(env_kwargs or {})
+    if env == "minidesk":
+        return lambda: GymBackend(_make_minidesk(**kwargs), name="minidesk")
+    if env == "osworld":
+        from envs.server.desktop import make_desktop_backend
+
+        return lambda: make_desktop_backend(**kwargs)
+    if ":" in env:
+        module_name, _, attr = env.partition(":")
+        factory = getattr(importlib.import_module(module_name), attr)
+        return lambda: as_backend(factory(**kwargs), name=env)
+    import gymnasium
+
+    if env in gymnasium.registry:
+        return lambda: GymBackend(gymnasium.make(env, **kwargs), name=env)
+    raise ValueError(f"unknown env {env!r}; choose one of {', '.join(ENV_CHOICES)}")
+
+
+def as_backend(env: Any, name: str | None = None) -> Backend:
+    """``env`` itself if it is a Backend, else a GymBackend around it."""
+    return env if isinstance(env, Backend) else GymBackend(env, name=name)
+
+
+def _make_minidesk(**kwargs: Any) -> Any:
+    import gymnasium
+
+    from envs import minidesk
+
+    for attr in ("MiniDeskEnv", "make_env"):
+        if hasattr(minidesk, attr):
+            return getattr(minidesk, attr)(**kwargs)
+    for env_id in ("MiniDesk-v0", "minidesk"):
+        if env_id in gymnasium.registry:
+            return gymnasium.make(env_id, **kwargs)
+    raise RuntimeError("envs.minidesk exposes no MiniDeskEnv and registers no MiniDesk-v0 env")
+
+
+def _env_name(env: Any) -> str:
+    spec = getattr(env, "spec", None)
+    if spec is not None and getattr(spec, "id", None):
+        return str(spec.id)
+    return type(getattr(env, "unwrapped", env)).__name__
+
+
+def _screen_size_of_space(space: Any) -> tuple[int, int] | None:
+    try:
+        box = space["screenshot"] if hasattr(space, "spaces") else space
+        height, width = box.shape[:2]
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return None
+    return int(width), int(height)
+
+
+def _screenshot_of(observation: Any) -> np.ndarray:
+    screenshot = observation["screenshot"] if isinstance(observation, dict) else observation
+    screenshot = np.asarray(screenshot)
+    if screenshot.dtype != np.uint8 or screenshot.ndim != 3 or screenshot.shape[2] != 3:
+        raise TypeError(
+            f"the env's screenshot must be a uint8 HxWx3 array, got {screenshot.dtype} "
+            f"{screenshot.shape}"
+        )
+    return screenshot
+
+
+def _instruction_of(observation: Any, info: dict[str, Any], task: Any) -> str:
+    if isinstance(info.get("instruction"), str):
+        return info["instruction"]
+    value = observation.get("instruction") if isinstance(observation, dict) else None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, np.ndarray) and value.dtype == np.uint8:
+        return value.tobytes().rstrip(b"\x00").decode("utf-8", errors="replace")
+    if isinstance(task, dict) and isinstance(task.get("instruction"), str):
+        return task["instruction"]
+    return ""
