@@ -391,6 +391,15 @@ class GroupRollout:
                 continue
             stats.env_steps += 1
             step.env_info.update(_plain_info(info))
+            if isinstance(info, dict) and info.get("error") and (terminated or truncated):
+                # A remote env reports a dead server or VM this way: an env failure, not a
+                # finished episode (its zero reward says nothing about the policy).
+                stats.env_errors += 1
+                episode.env_error = str(info["error"])
+                episode.done, episode.failed = True, True
+                episode.terminated_by = Termination.ENV_ERROR.value
+                self._discard_env(episode)
+                continue
             episode.screenshots.append(screenshot)
             if terminated or truncated or len(episode.steps) >= self.settings.max_steps:
                 episode.done = True

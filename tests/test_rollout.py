@@ -124,3 +124,18 @@ def test_reset_that_always_fails_drops_the_episode() -> None:
     trajectories, stats = rollout.run(["a"])
     assert stats.dropped_episodes == 2 and stats.incomplete_groups == 1
     assert all(t.terminated_by.value == "env_error" and not t.steps for t in trajectories)
+
+
+class DeadServerEnv(TargetEnv):
+    """Like a remote env whose server died: the step says terminated, with an error."""
+
+    def step(self, action: str):
+        return self._obs(), 0.0, True, False, {"error": "server at 127.0.0.1:1 unreachable"}
+
+
+def test_a_terminated_step_with_an_error_is_an_env_failure() -> None:
+    rollout = GroupRollout(DeadServerEnv, scripted_generate, space, RolloutSettings(group_size=2))
+    trajectories, stats = rollout.run(["a"])
+    clicked = [t for t in trajectories if t.steps[0].env_action.startswith("pyautogui")]
+    assert clicked and all(t.terminated_by.value == "env_error" for t in clicked)
+    assert stats.env_errors == len(clicked) and stats.incomplete_groups == 1

@@ -72,3 +72,34 @@ def action_command(text: str, screen: str, resized: str | None, coords: str) -> 
 
 def main() -> None:  # pragma: no cover - console entry point
     arpo()
+
+
+@arpo.command("tiny-model")
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option(
+    "--size",
+    default="1.4m",
+    show_default=True,
+    type=click.Choice(["0.2m", "1.4m", "4m", "25m"]),
+    help="Parameter count of the tiny UI-TARS-shaped model.",
+)
+@click.option("--seed", default=0, show_default=True, help="Weight initialisation seed.")
+def tiny_model_command(out_dir: str, size: str, seed: int) -> None:
+    """Write a tiny random-init Qwen2.5-VL checkpoint (UI-TARS-shaped, offline) to OUT_DIR."""
+    from rllib_arpo.policy.tiny import tiny_model_main
+
+    info = tiny_model_main(out_dir, size=size, seed=seed)
+    click.echo(json.dumps(info, indent=2))
+
+
+@arpo.command(
+    "env-server",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+@click.pass_context
+def env_server_command(ctx: click.Context) -> None:
+    """Serve one environment over HTTP (see docs/osworld.md; --help for the flags)."""
+    from envs.server.app import main
+
+    raise SystemExit(main(ctx.args))

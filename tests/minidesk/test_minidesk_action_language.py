@@ -29,11 +29,17 @@ def test_any_typed_content_reaches_the_interpreter_as_that_text(content: str) ->
 
 def test_every_code_form_the_action_language_emits_is_accepted() -> None:
     answers = [
-        "click(start_box='(10,20)')", "left_double(start_box='(10,20)')",
-        "right_single(start_box='(10,20)')", "hover(start_box='(10,20)')",
-        "drag(start_box='(1,2)', end_box='(30,40)')", "hotkey(key='ctrl shift t')",
-        "press(key='enter')", "keydown(key='shift')", "keyup(key='shift')",
-        "type(content='it\\'s\\n')", "scroll(start_box='(5,6)', direction='down')",
+        "click(start_box='(10,20)')",
+        "left_double(start_box='(10,20)')",
+        "right_single(start_box='(10,20)')",
+        "hover(start_box='(10,20)')",
+        "drag(start_box='(1,2)', end_box='(30,40)')",
+        "hotkey(key='ctrl shift t')",
+        "press(key='enter')",
+        "keydown(key='shift')",
+        "keyup(key='shift')",
+        "type(content='it\\'s\\n')",
+        "scroll(start_box='(5,6)', direction='down')",
         "scroll(start_box='(5,6)', direction='right')",
     ]
     for answer in answers:

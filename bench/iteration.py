@@ -1,0 +1,135 @@
+"""Where one ARPO iteration's time goes, and how small the replay buffer's screenshots are.
+
+Usage: python bench/iteration.py [--size 0.2m|1.4m] [--iterations 4] [--env arpo-target|minidesk]
+       [--num-env-runners 0|1]
+
+Prints the median split of an iteration into: rollout work (generation, env steps), learner
+work (forward/backward/AdamW), weight sync, driver work (replay + advantages, old log-probs) and
+RLlib plumbing (everything else: actor calls, episode conversion, metrics, batch transfer).
+Target (issue 5): plumbing under 10% of the iteration. Then the replay memory per stored
+screenshot against the reference's fp32 processed pixel tensors (ratio; target >= 50x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+import numpy as np
+
+
+def replay_memory_ratio() -> tuple[int, int]:
+    """(bytes of one 1920x1080 desktop-like screenshot as stored, reference fp32 bytes)."""
+    from rllib_arpo.rollout import encode_png
+
+    rng = np.random.default_rng(0)
+    screen = np.full((1080, 1920, 3), 236, np.uint8)
+    screen[:40] = (40, 44, 52)  # title bar
+    screen[40:80, :] = (250, 250, 250)  # tab strip
+    for row in range(120, 1000, 36):  # text-like lines
+        screen[row : row + 12, 80 : 80 + int(rng.integers(300, 1600))] = 30
+    screen[600:840, 1200:1520] = rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)  # an image
+    stored = len(encode_png(screen))
+    # Reference: the processed tensor, 1932x1092 -> 2,691 merged tokens x 4 patches x 1,176 fp32.
+    reference = 2691 * 4 * 1176 * 4
+    return stored, reference
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", default="0.2m")
+    parser.add_argument("--iterations", type=int, default=4)
+    parser.add_argument("--env", default="arpo-target")
+    parser.add_argument("--num-env-runners", type=int, default=0)
+    parser.add_argument("--group-size", type=int, default=8)
+    parser.add_argument("--tasks", type=int, default=2)
+    args = parser.parse_args()
+
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    import ray
+
+    from rllib_arpo.config import ARPOConfig
+    from rllib_arpo.policy.tiny import write_tiny_checkpoint
+    from rllib_arpo.registration import register
+
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        object_store_memory=256 * 1024 * 1024,
+    )
+    register()
+    policy_dir = write_tiny_checkpoint(tempfile.mkdtemp() + "/tiny", size=args.size, seed=0)
+    config = (
+        ARPOConfig()
+        .environment(args.env)
+        .training(
+            group_size=args.group_size,
+            tasks_per_iteration=args.tasks,
+            max_steps_per_episode=5,
+            max_new_tokens=48,
+            policy_path=str(policy_dir),
+            drop_zero_advantage_groups=False,
+            minibatch_size=64,
+        )
+        .env_runners(num_env_runners=args.num_env_runners)
+        .debugging(seed=0)
+    )
+    algo = config.build_algo()
+    rows = []
+    for index in range(args.iterations + 1):
+        started = time.perf_counter()
+        result = algo.train()
+        wall = time.perf_counter() - started
+        if index == 0:
+            continue  # warm-up
+        runners = result.get("env_runners", {})
+        learner = result["learners"]["default_policy"]
+        generation = runners.get("rollout/generation_s", 0.0)
+        env = runners.get("rollout/env_s", 0.0)
+        compute = learner.get("time/learner_compute_s", 0.0)
+        sync = result["time/sync_s"]
+        driver = result["time/replay_s"] + result["time/old_logp_s"]
+        plumbing = wall - generation - env - compute - sync - driver
+        rows.append(
+            dict(
+                wall=wall,
+                generation=generation,
+                env=env,
+                learner=compute,
+                sync=sync,
+                driver=driver,
+                plumbing=plumbing,
+            )
+        )
+    algo.stop()
+    ray.shutdown()
+
+    # The iteration with the median wall time, so the parts add up to the whole.
+    median = sorted(rows, key=lambda r: r["wall"])[len(rows) // 2]
+    print(
+        f"ARPO iteration, tiny {args.size}, env {args.env}, {args.tasks} tasks x "
+        f"{args.group_size} episodes, num_env_runners={args.num_env_runners} "
+        f"(median of {len(rows)} iterations):"
+    )
+    for key in ("generation", "env", "learner", "sync", "driver", "plumbing"):
+        share = median[key] / median["wall"] * 100
+        print(f"  {key:<11} {median[key] * 1000:8.1f} ms  {share:5.1f}%")
+    print(f"  {'iteration':<11} {median['wall'] * 1000:8.1f} ms")
+    verdict = "met" if median["plumbing"] / median["wall"] < 0.10 else "NOT met"
+    print(
+        f"RLlib plumbing share {median['plumbing'] / median['wall'] * 100:.1f}% "
+        f"(target < 10%: {verdict})"
+    )
+    stored, reference = replay_memory_ratio()
+    print(
+        f"replay: one 1920x1080 screenshot stored as PNG {stored / 1e3:.0f} kB vs the reference's "
+        f"fp32 tensor {reference / 1e6:.1f} MB: {reference / stored:.0f}x smaller "
+        f"(target >= 50x)"
+    )
+
+
+if __name__ == "__main__":
+    main()

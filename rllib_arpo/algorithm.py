@@ -1,0 +1,294 @@
+"""ARPO as an RLlib Algorithm: sample groups -> replay + advantages -> learner updates -> sync."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from ray.rllib.algorithms.algorithm import Algorithm
+from ray.rllib.core import DEFAULT_MODULE_ID
+from ray.rllib.policy.sample_batch import MultiAgentBatch, SampleBatch
+from ray.rllib.utils.annotations import override
+from ray.rllib.utils.metrics import (
+    ENV_RUNNER_RESULTS,
+    ENV_RUNNER_SAMPLING_TIMER,
+    LEARNER_RESULTS,
+    LEARNER_UPDATE_TIMER,
+    SYNCH_WORKER_WEIGHTS_TIMER,
+    TIMERS,
+)
+
+from rllib_arpo.config import ARPOConfig
+from rllib_arpo.core import metrics as M
+from rllib_arpo.core.groups import prepare_training_groups
+from rllib_arpo.core.replay import PriorityMode, SuccessReplayBuffer
+from rllib_arpo.core.trajectory import Trajectory
+from rllib_arpo.episodes import episode_to_trajectory
+from rllib_arpo.learner import ADVANTAGES, OLD_LOGP, TRAJECTORIES
+
+logger = logging.getLogger(__name__)
+
+DRIVER_STATE_KEY = "arpo_driver"
+REPLAY_TIMER = "replay_and_advantages"
+OLD_LOGP_TIMER = "old_logp_recompute"
+
+
+def _object_array(items: list[Any]) -> np.ndarray:
+    out = np.empty(len(items), dtype=object)
+    for index, item in enumerate(items):
+        out[index] = item
+    return out
+
+
+def load_task_list(tasks: Any) -> list[Any]:
+    """``config.tasks`` -> a list of task ids/dicts (a path is an OSWorld ``{domain: [ids]}`` file)."""
+    if tasks is None:
+        return []
+    if isinstance(tasks, (list, tuple)):
+        return list(tasks)
+    path = Path(tasks)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"config.tasks: cannot read task list {path}: {error}") from None
+    if isinstance(data, dict):
+        return [task_id for ids in data.values() for task_id in ids]
+    if isinstance(data, list):
+        return data
+    raise ValueError(f"config.tasks: {path} must hold a list or a {{domain: [ids]}} mapping")
+
+
+def _first_result(results: Any) -> Any:
+    """The first learner's return value from ``foreach_learner`` (raises that learner's error)."""
+    for item in results:
+        if hasattr(item, "ok"):  # a ResultOrError from RemoteCallResults
+            if not item.ok:
+                raise item.get()
+            return item.get()
+        return item
+    raise RuntimeError("no learner answered")
+
+
+class _PhaseClock:
+    """Wall time of each named phase of one iteration (``time/*`` metrics)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, name: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+class ARPO(Algorithm):
+    """Agentic Replay Policy Optimization (arXiv 2505.16282) on RLlib's new API stack."""
+
+    @classmethod
+    @override(Algorithm)
+    def get_default_config(cls) -> ARPOConfig:
+        return ARPOConfig(algo_class=cls)
+
+    @override(Algorithm)
+    def setup(self, config: ARPOConfig) -> None:
+        super().setup(config)
+        self._rng = np.random.default_rng(config.seed)
+        self._task_cursor = 0
+        self._tasks = load_task_list(config.tasks) or self._default_tasks()
+        if not self._tasks:
+            raise ValueError(
+                "config.tasks is empty and the env offers no default task list: pass task ids"
+            )
+        self.replay = (
+            SuccessReplayBuffer(
+                capacity_per_task=config.replay_capacity_per_task,
+                success_threshold=config.replay_success_threshold,
+                priority_mode=config.replay_priority_mode,
+                priority_alpha=config.replay_priority_alpha,
+                std_threshold=config.replay_trigger_std,
+                mean_threshold=config.replay_trigger_mean,
+                num_inject=config.replay_num_inject,
+            )
+            if config.use_replay
+            else None
+        )
+
+    def _default_tasks(self) -> list[Any]:
+        runner = self.env_runner
+        if runner is None:
+            results = self.env_runner_group.foreach_env_runner(
+                lambda r: r.default_tasks(), local_env_runner=False
+            )
+            return list(results[0]) if results else []
+        return runner.default_tasks()
+
+    # ------------------------------------------------------------------------------ one iteration
+
+    @override(Algorithm)
+    def training_step(self) -> None:
+        clock = _PhaseClock()
+        tasks = self._next_tasks()
+        with self.metrics.log_time((TIMERS, ENV_RUNNER_SAMPLING_TIMER)), clock(M.TIME_ROLLOUT_S):
+            trajectories = self._sample_groups(tasks)
+        with self.metrics.log_time((TIMERS, REPLAY_TIMER)), clock(M.TIME_REPLAY_S):
+            groups = self._prepare_groups(trajectories)
+        with self.metrics.log_time((TIMERS, OLD_LOGP_TIMER)), clock(M.TIME_OLD_LOGP_S):
+            old_logps = self._old_logps(groups.trajectories)
+        with self.metrics.log_time((TIMERS, LEARNER_UPDATE_TIMER)), clock(M.TIME_LEARN_S):
+            self._update_learners(groups.trajectories, groups.advantages, old_logps)
+        with self.metrics.log_time((TIMERS, SYNCH_WORKER_WEIGHTS_TIMER)), clock(M.TIME_SYNC_S):
+            self.env_runner_group.sync_weights(
+                from_worker_or_learner_group=self.learner_group, inference_only=True
+            )
+        for key, value in {**groups.metrics, **clock.seconds}.items():
+            self.metrics.log_value(key, value, window=1)
+
+    def _next_tasks(self) -> list[Any]:
+        count = self.config.tasks_per_iteration
+        if self.config.task_order == "random":
+            picks = self._rng.choice(len(self._tasks), size=count, replace=count > len(self._tasks))
+            return [self._tasks[int(i)] for i in picks]
+        chosen = [self._tasks[(self._task_cursor + i) % len(self._tasks)] for i in range(count)]
+        self._task_cursor = (self._task_cursor + count) % len(self._tasks)
+        return chosen
+
+    def _sample_groups(self, tasks: list[Any]) -> list[Trajectory]:
+        iteration = self.iteration
+        remote_ids = self.env_runner_group.healthy_worker_ids()
+        if not remote_ids:
+            episodes = self.env_runner.sample(tasks=tasks, iteration=iteration)
+            runner_metrics = [self.env_runner.get_metrics()]
+        else:
+            shares = {wid: tasks[k :: len(remote_ids)] for k, wid in enumerate(remote_ids)}
+            results = self.env_runner_group.foreach_env_runner(
+                lambda runner, shares=shares, iteration=iteration: (
+                    runner.sample(tasks=shares.get(runner.worker_index, []), iteration=iteration),
+                    runner.get_metrics(),
+                ),
+                local_env_runner=False,
+            )
+            episodes = [e for batch, _ in results for e in batch]
+            runner_metrics = [m for _, m in results]
+        self.metrics.aggregate(runner_metrics, key=ENV_RUNNER_RESULTS)
+        return [episode_to_trajectory(e) for e in episodes]
+
+    def _prepare_groups(self, trajectories: list[Trajectory]) -> Any:
+        if self.replay is not None:
+            self.replay.reset_iteration_metrics()
+            if self.replay.priority_mode == PriorityMode.SURPRISE:
+                self._score_replay_entries()
+        return prepare_training_groups(
+            trajectories,
+            replay=self.replay,
+            rng=self._rng,
+            policy_version=self.iteration,
+            drop_zero_advantage_groups=self.config.drop_zero_advantage_groups,
+        )
+
+    def _score_with_learner(self, trajectories: list[Trajectory]) -> list[np.ndarray]:
+        results = self.learner_group.foreach_learner(
+            lambda learner, trajs=trajectories: learner.score_trajectories(trajs)
+        )
+        return list(_first_result(results))
+
+    def _score_replay_entries(self) -> None:
+        todo = self.replay.trajectories_to_score(policy_version=self.iteration)
+        if not todo:
+            return
+        for trajectory, logp in zip(todo, self._score_with_learner(todo)):
+            mean_logp = float(np.mean(logp)) if len(logp) else 0.0
+            self.replay.update_scores(
+                trajectory.task_id, {trajectory.episode_id: mean_logp}, self.iteration
+            )
+
+    def _old_logps(self, trajectories: list[Trajectory]) -> list[np.ndarray]:
+        """Sampler log-probs for fresh rollouts; recomputed ones for replayed trajectories."""
+        recompute_all = self._recompute_all_old_logp()
+        recompute = [i for i, t in enumerate(trajectories) if t.is_replay or recompute_all]
+        old = [
+            np.asarray([lp for s in t.steps for lp in s.response_logprobs], dtype=np.float32)
+            for t in trajectories
+        ]
+        if recompute:
+            scored = self._score_with_learner([trajectories[i] for i in recompute])
+            for index, logp in zip(recompute, scored):
+                old[index] = np.asarray(logp, dtype=np.float32)
+        self.metrics.log_value("train/old_logp_recomputed", len(recompute), window=1)
+        return old
+
+    def _recompute_all_old_logp(self) -> bool:
+        if self.config.recompute_old_logp is not None:
+            return self.config.recompute_old_logp
+        if getattr(self, "_learner_dtype", None) is None:
+            results = self.learner_group.foreach_learner(
+                lambda learner: learner.policy_dtype_name()
+            )
+            self._learner_dtype = _first_result(results)
+        return self._learner_dtype != "float32"
+
+    def _minibatches(self, trajectories: list[Trajectory]) -> list[list[int]]:
+        indices = list(range(len(trajectories)))
+        if self.config.minibatch_unit == "trajectories":
+            size = self.config.minibatch_size
+            return [indices[i : i + size] for i in range(0, len(indices), size)]
+        batches, current, tokens = [], [], 0
+        for index in indices:
+            count = trajectories[index].num_response_tokens
+            if current and tokens + count > self.config.minibatch_size:
+                batches.append(current)
+                current, tokens = [], 0
+            current.append(index)
+            tokens += count
+        return batches + ([current] if current else [])
+
+    def _update_learners(
+        self, trajectories: list[Trajectory], advantages: np.ndarray, old_logps: list[np.ndarray]
+    ) -> None:
+        if not trajectories:
+            self.metrics.log_value("train/skipped_updates", 1, reduce="sum")
+            return
+        for _ in range(self.config.num_epochs):
+            for indices in self._minibatches(trajectories):
+                batch = SampleBatch(
+                    {
+                        TRAJECTORIES: _object_array([trajectories[i] for i in indices]),
+                        ADVANTAGES: advantages[indices].astype(np.float32),
+                        OLD_LOGP: _object_array([old_logps[i] for i in indices]),
+                    }
+                )
+                results = self.learner_group.update(
+                    batch=MultiAgentBatch({DEFAULT_MODULE_ID: batch}, env_steps=len(indices)),
+                    num_epochs=1,
+                )
+                self.metrics.aggregate(results, key=LEARNER_RESULTS)
+
+    # ------------------------------------------------------------------------------ state
+
+    @override(Algorithm)
+    def get_state(self, components=None, *, not_components=None, **kwargs) -> dict:
+        state = super().get_state(components, not_components=not_components, **kwargs)
+        state[DRIVER_STATE_KEY] = {
+            "rng": self._rng.bit_generator.state,
+            "task_cursor": self._task_cursor,
+            "replay": self.replay.get_state() if self.replay is not None else None,
+        }
+        return state
+
+    @override(Algorithm)
+    def set_state(self, state: dict) -> None:
+        super().set_state(state)
+        driver = state.get(DRIVER_STATE_KEY)
+        if driver is None:
+            return
+        self._rng.bit_generator.state = driver["rng"]
+        self._task_cursor = driver["task_cursor"]
+        if self.replay is not None and driver["replay"] is not None:
+            self.replay.set_state(driver["replay"])

@@ -1,0 +1,608 @@
+"""ARPOConfig: every knob of ARPO, documented once (in ``training``), validated in ``validate``."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from ray.rllib.algorithms.algorithm_config import AlgorithmConfig, NotProvided
+from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+from ray.rllib.utils.annotations import override
+
+from rllib_arpo.core.coords import COORDINATE_CONVENTIONS, MAX_PIXELS, MIN_PIXELS
+from rllib_arpo.core.loss import LossAggregation
+from rllib_arpo.core.replay import PriorityMode
+
+if TYPE_CHECKING:
+    from ray.rllib.core.learner.learner import Learner
+
+MINIBATCH_UNITS = ("trajectories", "tokens")
+POLICY_DTYPES = ("auto", "float32", "bfloat16", "float16")
+QUANTIZATIONS = (None, "nf4", "int8")
+TASK_ORDERS = ("cycle", "random")
+
+# Fields set by ``training``; the one list ``to_dict``/checkpoints/Tune carry besides RLlib's own.
+ARPO_FIELDS = (
+    # rollout
+    "group_size",
+    "tasks_per_iteration",
+    "tasks",
+    "task_order",
+    "max_steps_per_episode",
+    "temperature",
+    "top_p",
+    "top_k",
+    "max_new_tokens",
+    "env_config_per_task",
+    "env_step_timeout_s",
+    "env_max_retries",
+    "coordinate_convention",
+    # reward and loss
+    "format_penalty_weight",
+    "clip_ratio_low",
+    "clip_ratio_high",
+    "dual_clip_ratio",
+    "loss_aggregation",
+    "kl_coeff",
+    "entropy_coeff",
+    # replay
+    "use_replay",
+    "replay_capacity_per_task",
+    "replay_success_threshold",
+    "replay_trigger_std",
+    "replay_trigger_mean",
+    "replay_num_inject",
+    "replay_priority_mode",
+    "replay_priority_alpha",
+    # optimization
+    "weight_decay",
+    "minibatch_unit",
+    "minibatch_size",
+    "micro_batch_tokens",
+    "drop_zero_advantage_groups",
+    "recompute_old_logp",
+    # policy
+    "policy_path",
+    "policy_dtype",
+    "quantization",
+    "lora_rank",
+    "lora_alpha",
+    "min_pixels",
+    "max_pixels",
+    "activation_checkpointing",
+    "attn_implementation",
+)
+
+
+class ARPOConfig(AlgorithmConfig):
+    """Configuration of ARPO (arXiv 2505.16282): GRPO over whole GUI episodes + success replay.
+
+    Defaults are the paper's settings where it gives one (group 8, 15 steps, clip 0.2/0.3, dual
+    clip 3, format weight 0.5, replay 8 per task, lr 1e-6, grad clip 1, one PPO epoch); sizes that
+    only make sense on GPUs (16 tasks, 64-trajectory minibatches) come with ``arpo_reference()``.
+
+    Example:
+        >>> config = (ARPOConfig().environment("minidesk")
+        ...           .arpo(group_size=4, tasks_per_iteration=2, policy_path="/ckpt/tiny"))
+        >>> algo = config.build_algo()  # doctest: +SKIP
+    """
+
+    def __init__(self, algo_class: type | None = None) -> None:
+        if algo_class is None:
+            from rllib_arpo.algorithm import ARPO
+
+            algo_class = ARPO
+        super().__init__(algo_class=algo_class)
+
+        # Rollout: same-task groups, lock-step batched generation.
+        self.group_size = 8
+        self.tasks_per_iteration = 4
+        self.tasks: list[Any] | str | None = None
+        self.task_order = "cycle"
+        self.max_steps_per_episode = 15
+        self.temperature = 1.0
+        self.top_p = 1.0
+        self.top_k = 0
+        self.max_new_tokens = 512
+        self.env_config_per_task: dict[str, Any] = {}
+        self.env_step_timeout_s = 120.0
+        self.env_max_retries = 2
+        self.coordinate_convention = "absolute"
+        # Reward and loss.
+        self.format_penalty_weight = 0.5
+        self.clip_ratio_low = 0.2
+        self.clip_ratio_high = 0.3
+        self.dual_clip_ratio: float | None = 3.0
+        self.loss_aggregation = LossAggregation.SEQ_MEAN_TOKEN_MEAN.value
+        self.kl_coeff = 0.0
+        self.entropy_coeff = 0.0
+        # Success replay.
+        self.use_replay = True
+        self.replay_capacity_per_task = 8
+        self.replay_success_threshold = 0.1
+        self.replay_trigger_std = 0.05
+        self.replay_trigger_mean = 0.2
+        self.replay_num_inject = 1
+        self.replay_priority_mode = PriorityMode.UNIFORM.value
+        self.replay_priority_alpha = 0.0
+        # Optimization (lr, grad_clip, num_epochs are RLlib's own fields).
+        self.lr = 1e-6
+        self.grad_clip = 1.0
+        self.grad_clip_by = "global_norm"
+        self.num_epochs = 1
+        self.weight_decay = 0.01
+        self.minibatch_unit = "trajectories"
+        self.minibatch_size = 64
+        self.micro_batch_tokens = 16_384
+        self.drop_zero_advantage_groups = True
+        self.recompute_old_logp: bool | None = None
+        # Policy (the VLM RLModule).
+        self.policy_path: str | None = None
+        self.policy_dtype = "auto"
+        self.quantization: str | None = None
+        self.lora_rank = 0
+        self.lora_alpha = 32
+        self.min_pixels = MIN_PIXELS
+        self.max_pixels = MAX_PIXELS
+        self.activation_checkpointing = False
+        self.attn_implementation = "sdpa"
+
+        # RLlib settings ARPO needs: our runner samples same-task groups, our learner collates
+        # its own batches.
+        from rllib_arpo.env_runner import GroupEnvRunner
+
+        self.env_runner_cls = GroupEnvRunner
+        self.add_default_connectors_to_learner_pipeline = False
+        self.num_env_runners = 0
+
+    @override(AlgorithmConfig)
+    def training(
+        self,
+        *,
+        group_size: int | None = NotProvided,
+        tasks_per_iteration: int | None = NotProvided,
+        tasks: list[Any] | str | None = NotProvided,
+        task_order: str | None = NotProvided,
+        max_steps_per_episode: int | None = NotProvided,
+        temperature: float | None = NotProvided,
+        top_p: float | None = NotProvided,
+        top_k: int | None = NotProvided,
+        max_new_tokens: int | None = NotProvided,
+        env_config_per_task: dict | None = NotProvided,
+        env_step_timeout_s: float | None = NotProvided,
+        env_max_retries: int | None = NotProvided,
+        coordinate_convention: str | None = NotProvided,
+        format_penalty_weight: float | None = NotProvided,
+        clip_ratio_low: float | None = NotProvided,
+        clip_ratio_high: float | None = NotProvided,
+        dual_clip_ratio: float | None = NotProvided,
+        loss_aggregation: str | None = NotProvided,
+        kl_coeff: float | None = NotProvided,
+        entropy_coeff: float | None = NotProvided,
+        use_replay: bool | None = NotProvided,
+        replay_capacity_per_task: int | None = NotProvided,
+        replay_success_threshold: float | None = NotProvided,
+        replay_trigger_std: float | None = NotProvided,
+        replay_trigger_mean: float | None = NotProvided,
+        replay_num_inject: int | None = NotProvided,
+        replay_priority_mode: str | None = NotProvided,
+        replay_priority_alpha: float | None = NotProvided,
+        weight_decay: float | None = NotProvided,
+        minibatch_unit: str | None = NotProvided,
+        minibatch_size: int | None = NotProvided,
+        micro_batch_tokens: int | None = NotProvided,
+        drop_zero_advantage_groups: bool | None = NotProvided,
+        recompute_old_logp: bool | None = NotProvided,
+        policy_path: str | None = NotProvided,
+        policy_dtype: str | None = NotProvided,
+        quantization: str | None = NotProvided,
+        lora_rank: int | None = NotProvided,
+        lora_alpha: int | None = NotProvided,
+        min_pixels: int | None = NotProvided,
+        max_pixels: int | None = NotProvided,
+        activation_checkpointing: bool | None = NotProvided,
+        attn_implementation: str | None = NotProvided,
+        **kwargs: Any,
+    ) -> ARPOConfig:
+        """Sets ARPO's training settings (``.arpo(...)`` is the same call).
+
+        RLlib's own ``lr``, ``grad_clip``, ``grad_clip_by`` and ``num_epochs`` (PPO epochs per
+        rollout batch; ARPO: 1) pass through ``**kwargs``.
+
+        Args:
+            group_size: G, episodes of the same task per group (ARPO: 8). Advantages are
+                normalized within a group, so G >= 2.
+            tasks_per_iteration: Task groups rolled out per training iteration (ARPO: 16).
+            tasks: Which tasks to train on: a list of task ids or task dicts, or a path to an
+                OSWorld-style ``{domain: [ids]}`` JSON list. None: the env's default task set.
+            task_order: "cycle" (every task in turn) or "random" (seeded draw per iteration).
+            max_steps_per_episode: Episode step limit (ARPO and OSWorld: 15).
+            temperature: Sampling temperature at rollout (ARPO: 1.0). Log-probs use it too.
+            top_p: Nucleus sampling; keep 1.0 for training (the policy's own softmax).
+            top_k: Top-k sampling; 0 = off. Keep 0 for training.
+            max_new_tokens: Generated tokens per step at most (ARPO reference: 8,192).
+            env_config_per_task: Extra env constructor kwargs (e.g. ``screen_size``).
+            env_step_timeout_s: An env call slower than this counts as a failure.
+            env_max_retries: Retries of a failing env reset/step before the episode is dropped
+                and its group marked incomplete.
+            coordinate_convention: "absolute" (UI-TARS-1.5: pixels of the resized screenshot)
+                or "relative1000" (UI-TARS v1).
+            format_penalty_weight: Reward = eval result + weight x format reward, the format
+                reward being -1 for an unparsable answer (ARPO: 0.5).
+            clip_ratio_low: PPO ratio lower clip, 1 - low (ARPO: 0.2).
+            clip_ratio_high: PPO ratio upper clip, 1 + high; "clip-higher" from DAPO (ARPO: 0.3).
+            dual_clip_ratio: Dual clip c for negative advantages, loss <= -c x A (Ye et al. 2020;
+                ARPO: 3.0). None disables it.
+            loss_aggregation: "seq-mean-token-mean" (token mean per trajectory, then mean over
+                trajectories: ARPO's reference; long episodes weigh as much as short ones) or
+                "token-mean" (DAPO's global token mean: every token weighs the same).
+            kl_coeff: Weight of a k3 KL penalty to the frozen initial policy; 0 = off (ARPO).
+                Non-zero keeps a reference copy of the model in memory.
+            entropy_coeff: Entropy bonus weight; 0 in ARPO (entropy is always logged).
+            use_replay: Success replay on (ARPO) or off (plain GRPO, for comparison).
+            replay_capacity_per_task: Successful trajectories kept per task, FIFO (ARPO: 8).
+            replay_success_threshold: Evaluator result above which an episode is stored (0.1).
+            replay_trigger_std: A group triggers injection when the std of its evaluator results
+                is below this (0.05) ...
+            replay_trigger_mean: ... and their mean below this (0.2): the group failed.
+            replay_num_inject: Rollouts of a triggered group replaced by stored successes (1).
+            replay_priority_mode: Ranking for prioritized draws within a task: "uniform"
+                (the reference), "recent", "shortest" or "surprise" (lowest mean log-prob under
+                the current policy first).
+            replay_priority_alpha: Exponent of rank-based priorities; 0 = uniform.
+            weight_decay: AdamW weight decay (ARPO: 0.01).
+            minibatch_unit: "trajectories" or "tokens": what ``minibatch_size`` counts.
+            minibatch_size: Trajectories (or tokens) per optimizer step (ARPO: 64 trajectories,
+                2 optimizer steps per 128-trajectory rollout).
+            micro_batch_tokens: Token budget per forward/backward pass; gradients accumulate
+                over micro-batches up to one minibatch (a memory lever, not a math change).
+            drop_zero_advantage_groups: Leave groups whose rewards are all equal out of the
+                learner batch: their advantage is exactly 0, so they cost compute and carry no
+                gradient. False keeps them, as the reference does (they then dilute the mean
+                over trajectories).
+            recompute_old_logp: Recompute every trajectory's old log-probs with a forward pass
+                before the updates, as the reference does. False uses the sampler's log-probs,
+                which equal the trainer's to ~1e-6 in fp32 (tested) but only to ~4e-3 in bf16;
+                None (default) recomputes exactly when the learner's policy is not fp32.
+                Replayed trajectories are always recomputed, their weights being older.
+            policy_path: Local directory of a Qwen2-VL / Qwen2.5-VL checkpoint (UI-TARS-1.5-7B or
+                a tiny model written by ``arpo tiny-model``). Nothing is downloaded. None or
+                "tiny" means a random-init 1.4M tiny model, written once to a local cache
+                (``$RLLIB_ARPO_CACHE``, default ~/.cache/rllib-arpo): a smoke-test policy.
+            policy_dtype: "auto" (bf16 on GPU, fp32 on CPU), "float32", "bfloat16", "float16".
+            quantization: None, "nf4" (bitsandbytes 4-bit base, for LoRA on one GPU) or "int8".
+            lora_rank: LoRA rank on the language model's linear layers; 0 = full fine-tuning.
+                With LoRA only the adapter is trained and synced to env runners.
+            lora_alpha: LoRA scaling numerator.
+            min_pixels: Lower pixel bound of ``smart_resize`` per screenshot.
+            max_pixels: Upper pixel bound per screenshot (ARPO: 2,116,800; lower it to save
+                memory on long trajectories).
+            activation_checkpointing: Recompute activations in backward (memory for time).
+            attn_implementation: "sdpa", "eager" or "flash_attention_2" (CUDA + flash-attn).
+
+        Returns:
+            This config, for chaining.
+        """
+        super().training(**kwargs)
+        given = dict(locals())
+        for name in ARPO_FIELDS:
+            value = given[name]
+            if value is not NotProvided:
+                setattr(self, name, value)
+        return self
+
+    def arpo(self, **kwargs: Any) -> ARPOConfig:
+        """Same as ``training``: ``ARPOConfig().arpo(group_size=8, use_replay=False)``."""
+        return self.training(**kwargs)
+
+    # ------------------------------------------------------------------------------ presets
+
+    def arpo_reference(self) -> ARPOConfig:
+        """The paper's run: 16 tasks x 8 episodes per rollout step, 15 steps, replay on, AdamW lr
+        1e-6 / wd 0.01, grad clip 1.0, bf16, 64 trajectories per optimizer step (2 per rollout
+        step), 1 epoch, clip 0.2/0.3, dual clip 3, token-mean per trajectory, 8,192 new tokens,
+        max_pixels 2,116,800, no KL, no entropy bonus, uniform replay draws."""
+        return self.training(
+            group_size=8,
+            tasks_per_iteration=16,
+            max_steps_per_episode=15,
+            temperature=1.0,
+            top_p=1.0,
+            top_k=0,
+            max_new_tokens=8192,
+            format_penalty_weight=0.5,
+            clip_ratio_low=0.2,
+            clip_ratio_high=0.3,
+            dual_clip_ratio=3.0,
+            loss_aggregation=LossAggregation.SEQ_MEAN_TOKEN_MEAN.value,
+            kl_coeff=0.0,
+            entropy_coeff=0.0,
+            use_replay=True,
+            replay_capacity_per_task=8,
+            replay_success_threshold=0.1,
+            replay_trigger_std=0.05,
+            replay_trigger_mean=0.2,
+            replay_num_inject=1,
+            replay_priority_mode=PriorityMode.UNIFORM.value,
+            replay_priority_alpha=0.0,
+            weight_decay=0.01,
+            minibatch_unit="trajectories",
+            minibatch_size=64,
+            drop_zero_advantage_groups=False,
+            recompute_old_logp=True,
+            policy_dtype="bfloat16",
+            min_pixels=MIN_PIXELS,
+            max_pixels=MAX_PIXELS,
+            lr=1e-6,
+            grad_clip=1.0,
+            num_epochs=1,
+        )
+
+    def grpo(self) -> ARPOConfig:
+        """Plain GRPO over whole episodes: ARPO with success replay off (the paper's baseline)."""
+        return self.training(use_replay=False)
+
+    # ------------------------------------------------------------------------------ RLlib hooks
+
+    @override(AlgorithmConfig)
+    def get_default_rl_module_spec(self) -> RLModuleSpec:
+        from rllib_arpo.module import VLMTorchRLModule
+
+        return RLModuleSpec(module_class=VLMTorchRLModule, model_config=self.policy_model_config())
+
+    @override(AlgorithmConfig)
+    def get_default_learner_class(self) -> type[Learner]:
+        from rllib_arpo.learner import ARPOTorchLearner
+
+        return ARPOTorchLearner
+
+    def policy_model_config(self) -> dict[str, Any]:
+        """What the VLM RLModule needs to load the policy (``RLModuleSpec.model_config``)."""
+        return {
+            "checkpoint_path": resolve_policy_path(self.policy_path),
+            "dtype": None if self.policy_dtype == "auto" else self.policy_dtype,
+            "quantization": self.quantization,
+            "lora": {"r": self.lora_rank, "alpha": self.lora_alpha} if self.lora_rank else None,
+            "attn_implementation": self.attn_implementation,
+            "min_pixels": self.min_pixels,
+            "max_pixels": self.max_pixels,
+            "activation_checkpointing": self.activation_checkpointing,
+            "token_budget": self.micro_batch_tokens,
+            "exploration_sampling": {
+                "temperature": self.temperature,
+                "top_k": self.top_k,
+                "top_p": self.top_p,
+                "max_new_tokens": self.max_new_tokens,
+            },
+            "train_temperature": self.temperature,
+            "seed": self.seed,
+        }
+
+    @override(AlgorithmConfig)
+    def validate(self) -> None:
+        super().validate()
+        problem = self.find_problem()
+        if problem:
+            self._value_error(problem)
+
+    def find_problem(self) -> str | None:
+        """The first ARPO setting that makes no sense, as a message naming it; None if all fine."""
+        checks: list[tuple[bool, str]] = [
+            (
+                _is_int(self.group_size, 2),
+                f"group_size must be an int >= 2, got {self.group_size!r}",
+            ),
+            (
+                _is_int(self.tasks_per_iteration, 1),
+                f"tasks_per_iteration must be an int >= 1, got {self.tasks_per_iteration!r}",
+            ),
+            (
+                self.task_order in TASK_ORDERS,
+                f"task_order must be one of {TASK_ORDERS}, got {self.task_order!r}",
+            ),
+            (
+                _is_int(self.max_steps_per_episode, 1),
+                f"max_steps_per_episode must be an int >= 1, got {self.max_steps_per_episode!r}",
+            ),
+            (_positive(self.temperature), f"temperature must be > 0, got {self.temperature!r}"),
+            (
+                _is_number(self.top_p) and 0 < self.top_p <= 1,
+                f"top_p must be in (0, 1], got {self.top_p!r}",
+            ),
+            (_is_int(self.top_k, 0), f"top_k must be an int >= 0, got {self.top_k!r}"),
+            (
+                _is_int(self.max_new_tokens, 1),
+                f"max_new_tokens must be an int >= 1, got {self.max_new_tokens!r}",
+            ),
+            (
+                isinstance(self.env_config_per_task, dict),
+                f"env_config_per_task must be a dict, got {type(self.env_config_per_task).__name__}",
+            ),
+            (
+                _positive(self.env_step_timeout_s),
+                f"env_step_timeout_s must be > 0, got {self.env_step_timeout_s!r}",
+            ),
+            (
+                _is_int(self.env_max_retries, 0),
+                f"env_max_retries must be an int >= 0, got {self.env_max_retries!r}",
+            ),
+            (
+                self.coordinate_convention in COORDINATE_CONVENTIONS,
+                f"coordinate_convention must be one of {COORDINATE_CONVENTIONS}, "
+                f"got {self.coordinate_convention!r}",
+            ),
+            (
+                _non_negative(self.format_penalty_weight),
+                f"format_penalty_weight must be >= 0, got {self.format_penalty_weight!r}",
+            ),
+            (
+                _is_number(self.clip_ratio_low) and 0 < self.clip_ratio_low < 1,
+                f"clip_ratio_low must be in (0, 1), got {self.clip_ratio_low!r}",
+            ),
+            (
+                _positive(self.clip_ratio_high),
+                f"clip_ratio_high must be > 0, got {self.clip_ratio_high!r}",
+            ),
+            (
+                self.dual_clip_ratio is None
+                or (_is_number(self.dual_clip_ratio) and self.dual_clip_ratio > 1),
+                f"dual_clip_ratio must be > 1 or None, got {self.dual_clip_ratio!r}",
+            ),
+            (
+                self.loss_aggregation in [m.value for m in LossAggregation],
+                f"loss_aggregation must be one of {[m.value for m in LossAggregation]}, "
+                f"got {self.loss_aggregation!r}",
+            ),
+            (_non_negative(self.kl_coeff), f"kl_coeff must be >= 0, got {self.kl_coeff!r}"),
+            (
+                _non_negative(self.entropy_coeff),
+                f"entropy_coeff must be >= 0, got {self.entropy_coeff!r}",
+            ),
+            (
+                isinstance(self.use_replay, bool),
+                f"use_replay must be True or False, got {self.use_replay!r}",
+            ),
+            (
+                _is_int(self.replay_capacity_per_task, 1),
+                f"replay_capacity_per_task must be an int >= 1, "
+                f"got {self.replay_capacity_per_task!r}",
+            ),
+            (
+                _is_number(self.replay_success_threshold)
+                and 0 <= self.replay_success_threshold < 1,
+                f"replay_success_threshold must be in [0, 1), "
+                f"got {self.replay_success_threshold!r}",
+            ),
+            (
+                _non_negative(self.replay_trigger_std),
+                f"replay_trigger_std must be >= 0, got {self.replay_trigger_std!r}",
+            ),
+            (
+                _non_negative(self.replay_trigger_mean),
+                f"replay_trigger_mean must be >= 0, got {self.replay_trigger_mean!r}",
+            ),
+            (
+                _is_int(self.replay_num_inject, 1)
+                and (not _is_int(self.group_size, 2) or self.replay_num_inject < self.group_size),
+                f"replay_num_inject must be an int in [1, group_size), "
+                f"got {self.replay_num_inject!r} with group_size={self.group_size!r}",
+            ),
+            (
+                self.replay_priority_mode in [m.value for m in PriorityMode],
+                f"replay_priority_mode must be one of {[m.value for m in PriorityMode]}, "
+                f"got {self.replay_priority_mode!r}",
+            ),
+            (
+                _non_negative(self.replay_priority_alpha),
+                f"replay_priority_alpha must be >= 0, got {self.replay_priority_alpha!r}",
+            ),
+            (
+                _non_negative(self.weight_decay),
+                f"weight_decay must be >= 0, got {self.weight_decay!r}",
+            ),
+            (
+                self.minibatch_unit in MINIBATCH_UNITS,
+                f"minibatch_unit must be one of {MINIBATCH_UNITS}, got {self.minibatch_unit!r}",
+            ),
+            (
+                _is_int(self.minibatch_size, 1),
+                f"minibatch_size must be an int >= 1, got {self.minibatch_size!r}",
+            ),
+            (
+                _is_int(self.micro_batch_tokens, 1),
+                f"micro_batch_tokens must be an int >= 1, got {self.micro_batch_tokens!r}",
+            ),
+            (
+                self.policy_dtype in POLICY_DTYPES,
+                f"policy_dtype must be one of {POLICY_DTYPES}, got {self.policy_dtype!r}",
+            ),
+            (
+                self.quantization in QUANTIZATIONS,
+                f"quantization must be one of {QUANTIZATIONS}, got {self.quantization!r}",
+            ),
+            (
+                self.quantization is None or (_is_int(self.lora_rank, 1)),
+                f"quantization={self.quantization!r} trains only LoRA adapters: set lora_rank >= 1",
+            ),
+            (_is_int(self.lora_rank, 0), f"lora_rank must be an int >= 0, got {self.lora_rank!r}"),
+            (_positive(self.lora_alpha), f"lora_alpha must be > 0, got {self.lora_alpha!r}"),
+            (
+                _is_int(self.min_pixels, 1)
+                and _is_int(self.max_pixels, 1)
+                and self.min_pixels <= self.max_pixels,
+                f"need 1 <= min_pixels <= max_pixels, got min_pixels={self.min_pixels!r} "
+                f"max_pixels={self.max_pixels!r}",
+            ),
+            (
+                self.attn_implementation in ("sdpa", "eager", "flash_attention_2"),
+                f"attn_implementation must be 'sdpa', 'eager' or 'flash_attention_2', "
+                f"got {self.attn_implementation!r}",
+            ),
+            (
+                self.tasks is None or isinstance(self.tasks, (list, tuple, str)),
+                f"tasks must be None, a list of task ids/dicts or a path, got "
+                f"{type(self.tasks).__name__}",
+            ),
+            (
+                isinstance(self.drop_zero_advantage_groups, bool),
+                f"drop_zero_advantage_groups must be True or False, "
+                f"got {self.drop_zero_advantage_groups!r}",
+            ),
+            (
+                self.recompute_old_logp is None or isinstance(self.recompute_old_logp, bool),
+                f"recompute_old_logp must be True, False or None (auto), "
+                f"got {self.recompute_old_logp!r}",
+            ),
+            (
+                isinstance(self.num_epochs, int) and self.num_epochs >= 1,
+                f"num_epochs must be an int >= 1, got {self.num_epochs!r}",
+            ),
+        ]
+        for ok, message in checks:
+            if not ok:
+                return message
+        return None
+
+
+TINY_POLICY = "tiny"
+CACHE_ENV_VAR = "RLLIB_ARPO_CACHE"
+
+
+def resolve_policy_path(path: str | None) -> str:
+    """``policy_path`` -> a checkpoint directory; None/"tiny" builds the cached tiny model once."""
+    if path not in (None, TINY_POLICY):
+        return str(path)
+    import os
+    import tempfile
+    from pathlib import Path
+
+    cache = Path(os.environ.get(CACHE_ENV_VAR, Path.home() / ".cache" / "rllib-arpo"))
+    target = cache / "tiny-1.4m-seed0"
+    if not (target / "config.json").exists():
+        from rllib_arpo.policy.tiny import write_tiny_checkpoint
+
+        cache.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".tiny-", dir=cache))
+        write_tiny_checkpoint(staging, size="1.4m", seed=0)
+        try:
+            staging.rename(target)  # atomic: concurrent workers never see a half-written model
+        except OSError:
+            if not (target / "config.json").exists():
+                raise
+    return str(target)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_int(value: Any, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _positive(value: Any) -> bool:
+    return _is_number(value) and value > 0
+
+
+def _non_negative(value: Any) -> bool:
+    return _is_number(value) and value >= 0

@@ -1,0 +1,235 @@
+"""GroupEnvRunner: RLlib EnvRunner that rolls out same-task groups with one VLM module.
+
+RLlib's ``SingleAgentEnvRunner`` cannot do ARPO's rollouts: it never passes
+``reset(options=...)`` (so no G episodes of one task), batches text observations into garbage, and
+pushes observations through connectors. This runner is thin glue over ``rollout.GroupRollout``:
+it owns envs and the policy module, runs the lock-step loop for the tasks the Algorithm assigns,
+and returns finished ``SingleAgentEpisode``s (``episodes.trajectory_to_episode``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import gymnasium as gym
+import ray
+from ray.rllib.core import COMPONENT_RL_MODULE, DEFAULT_MODULE_ID
+from ray.rllib.env import INPUT_ENV_SINGLE_SPACES, INPUT_ENV_SPACES
+from ray.rllib.env.env_context import EnvContext
+from ray.rllib.env.env_runner import EnvRunner
+from ray.rllib.env.single_agent_episode import SingleAgentEpisode
+from ray.rllib.utils.annotations import override
+from ray.rllib.utils.checkpoints import Checkpointable
+from ray.rllib.utils.metrics import (
+    EPISODE_RETURN_MEAN,
+    NUM_ENV_STEPS_SAMPLED,
+    NUM_ENV_STEPS_SAMPLED_LIFETIME,
+    NUM_EPISODES,
+    WEIGHTS_SEQ_NO,
+)
+from ray.tune.registry import ENV_CREATOR, _global_registry
+
+from rllib_arpo.core import metrics as M
+from rllib_arpo.episodes import trajectory_to_episode
+from rllib_arpo.rollout import GroupRollout, RolloutSettings, TurnRequest, TurnResponse
+
+logger = logging.getLogger(__name__)
+
+
+def make_env_creator(config: Any, worker_index: int, num_workers: int):
+    """A zero-arg env factory from ``config.env`` (an RLlib-registered name or a gymnasium id)."""
+    env_ctx = EnvContext(
+        dict(config.env_config or {}), worker_index=worker_index, num_workers=num_workers
+    )
+    descriptor = config.env
+    if not descriptor:
+        raise ValueError("config.env is not set: call config.environment('minidesk') or similar")
+    if isinstance(descriptor, str) and _global_registry.contains(ENV_CREATOR, descriptor):
+        creator = _global_registry.get(ENV_CREATOR, descriptor)
+        return lambda: creator(env_ctx)
+    if callable(descriptor):
+        return lambda: descriptor(env_ctx)
+    return lambda: gym.make(descriptor, **dict(config.env_config or {}))
+
+
+class GroupEnvRunner(EnvRunner, Checkpointable):
+    """Samples G-episode groups of given tasks with batched VLM generation (see module doc)."""
+
+    def __init__(self, *, config: Any, **kwargs: Any) -> None:
+        super().__init__(config=config, **kwargs)
+        self.worker_index = self.worker_index or 0
+        self._env_factory = make_env_creator(self.config, self.worker_index, self.num_workers)
+        probe_env = self._env_factory()
+        self._spaces = (probe_env.observation_space, probe_env.action_space)
+        self.module = self.config.get_rl_module_spec(
+            spaces={DEFAULT_MODULE_ID: self._spaces}, inference_only=True
+        ).build()
+        self._weights_seq_no = 0
+        self._rollout = GroupRollout(
+            env_factory=self._env_factory,
+            generate=self._generate,
+            coordinate_space=self._coordinate_space,
+            settings=RolloutSettings(
+                group_size=self.config.group_size,
+                max_steps=self.config.max_steps_per_episode,
+                step_timeout_s=self.config.env_step_timeout_s,
+                max_retries=self.config.env_max_retries,
+                format_penalty_weight=self.config.format_penalty_weight,
+                seed=(self.config.seed or 0) + 1_000_003 * self.worker_index,
+            ),
+        )
+        self._rollout._idle_envs.append(probe_env)
+        self._num_samples = 0
+
+    def default_tasks(self) -> list[Any]:
+        """The env's default training task list (``env.unwrapped.default_tasks()``), if it has one."""
+        envs = self._rollout._idle_envs
+        env = envs[0] if envs else self._env_factory()
+        if not envs:
+            envs.append(env)
+        provider = getattr(env.unwrapped, "default_tasks", None)
+        return list(provider()) if callable(provider) else []
+
+    # ------------------------------------------------------------------------------ sampling
+
+    def _generate(self, requests: list[TurnRequest]) -> list[TurnResponse]:
+        from rllib_arpo.policy.generate import SamplingParams
+        from rllib_arpo.policy.model import GenerationRequest
+
+        sampling = SamplingParams(
+            temperature=self.config.temperature,
+            top_k=self.config.top_k,
+            top_p=self.config.top_p,
+            max_new_tokens=self.config.max_new_tokens,
+        )
+        results = self.module.policy.generate(
+            [
+                GenerationRequest(
+                    r.instruction, list(r.screenshots), list(r.previous_responses), sampling
+                )
+                for r in requests
+            ]
+        )
+        return [TurnResponse(r.text, r.token_ids, r.logprobs) for r in results]
+
+    def _coordinate_space(self, width: int, height: int):
+        space = self.module.policy.coordinate_space(width, height)
+        if self.config.coordinate_convention != space.convention:
+            from dataclasses import replace
+
+            space = replace(space, convention=self.config.coordinate_convention)
+        return space
+
+    @override(EnvRunner)
+    def sample(
+        self,
+        *,
+        tasks: Sequence[Any] | None = None,
+        iteration: int | None = None,
+        **kwargs: Any,
+    ) -> list[SingleAgentEpisode]:
+        """Rolls out ``group_size`` episodes of each task; returns finished episodes.
+
+        Args:
+            tasks: Task dicts or ids for ``reset(options={"task": ...})``. None: the config's
+                ``tasks`` list from the start (used by RLlib's generic evaluation calls).
+            iteration: The Algorithm's iteration, for unique group ids.
+        """
+        if tasks is None:
+            tasks = list(self.config.tasks or [])[: self.config.tasks_per_iteration]
+        if not tasks:
+            return []
+        self._num_samples += 1
+        prefix = (
+            f"i{iteration if iteration is not None else self._num_samples}w{self.worker_index}/"
+        )
+        trajectories, stats = self._rollout.run(
+            list(tasks),
+            policy_version=self._weights_seq_no,
+            group_prefix=prefix,
+            seed=(self.config.seed or 0) + 7919 * self._num_samples + 104_729 * self.worker_index,
+        )
+        episodes = [trajectory_to_episode(t) for t in trajectories]
+        self._log_metrics(stats, episodes)
+        return episodes
+
+    def _log_metrics(self, stats: Any, episodes: list[SingleAgentEpisode]) -> None:
+        self.num_env_steps_sampled_lifetime += stats.env_steps
+        self.metrics.log_value(NUM_ENV_STEPS_SAMPLED, stats.env_steps, reduce="sum")
+        self.metrics.log_value(
+            NUM_ENV_STEPS_SAMPLED_LIFETIME, stats.env_steps, reduce="lifetime_sum"
+        )
+        self.metrics.log_value(NUM_EPISODES, len(episodes), reduce="sum")
+        for episode in episodes:
+            self.metrics.log_value(EPISODE_RETURN_MEAN, episode.get_return(), window=100)
+        self.metrics.log_value(M.ROLLOUT_ENV_FAILURES, stats.env_errors, reduce="sum")
+        self.metrics.log_value(M.ROLLOUT_DROPPED_EPISODES, stats.dropped_episodes, reduce="sum")
+        self.metrics.log_value(M.ROLLOUT_INCOMPLETE_GROUPS, stats.incomplete_groups, reduce="sum")
+        self.metrics.log_value("rollout/env_timeouts", stats.env_timeouts, reduce="sum")
+        self.metrics.log_value("rollout/generation_s", stats.generation_s, reduce="sum")
+        self.metrics.log_value("rollout/env_s", stats.env_s, reduce="sum")
+        self.metrics.log_value("rollout/generated_tokens", stats.generated_tokens, reduce="sum")
+
+    # ------------------------------------------------------------------------------ RLlib API
+
+    @override(EnvRunner)
+    def get_spaces(self) -> dict[str, Any]:
+        return {
+            INPUT_ENV_SPACES: self._spaces,
+            INPUT_ENV_SINGLE_SPACES: self._spaces,
+            DEFAULT_MODULE_ID: self._spaces,
+        }
+
+    @override(EnvRunner)
+    def assert_healthy(self) -> None:
+        assert self.module is not None, "GroupEnvRunner has no module"
+
+    @override(EnvRunner)
+    def get_metrics(self) -> dict:
+        return self.metrics.reduce()
+
+    @override(EnvRunner)
+    def stop(self) -> None:
+        self._rollout.close()
+
+    @override(Checkpointable)
+    def get_state(
+        self,
+        components: str | Collection[str] | None = None,
+        *,
+        not_components: str | Collection[str] | None = None,
+        **kwargs: Any,
+    ) -> dict:
+        state: dict[str, Any] = {
+            NUM_ENV_STEPS_SAMPLED_LIFETIME: self.num_env_steps_sampled_lifetime,
+            WEIGHTS_SEQ_NO: self._weights_seq_no,
+        }
+        if self._check_component(COMPONENT_RL_MODULE, components, not_components):
+            state[COMPONENT_RL_MODULE] = self.module.get_state(**kwargs)
+        return state
+
+    @override(Checkpointable)
+    def set_state(self, state: dict) -> None:
+        if COMPONENT_RL_MODULE in state:
+            seq_no = state.get(WEIGHTS_SEQ_NO, 0)
+            if seq_no == 0 or self._weights_seq_no < seq_no:
+                module_state = state[COMPONENT_RL_MODULE]
+                if isinstance(module_state, ray.ObjectRef):
+                    module_state = ray.get(module_state)
+                if isinstance(module_state, dict) and DEFAULT_MODULE_ID in module_state:
+                    module_state = module_state[DEFAULT_MODULE_ID]
+                self.module.set_state(module_state)
+            if seq_no > 0:
+                self._weights_seq_no = seq_no
+        if NUM_ENV_STEPS_SAMPLED_LIFETIME in state:
+            self.num_env_steps_sampled_lifetime = state[NUM_ENV_STEPS_SAMPLED_LIFETIME]
+
+    @override(Checkpointable)
+    def get_ctor_args_and_kwargs(self) -> tuple[tuple, dict]:
+        return (), {"config": self.config}
+
+    @override(Checkpointable)
+    def get_checkpointable_components(self) -> list[tuple[str, Any]]:
+        return [(COMPONENT_RL_MODULE, self.module)]
