@@ -22,6 +22,7 @@ from ray.rllib.utils.metrics import (
     SYNCH_WORKER_WEIGHTS_TIMER,
     TIMERS,
 )
+from ray.tune.registry import register_trainable
 
 from rllib_arpo.config import ARPOConfig
 from rllib_arpo.core import metrics as M
@@ -63,6 +64,13 @@ def load_task_list(tasks: Any) -> list[Any]:
     raise ValueError(f"config.tasks: {path} must hold a list or a {{domain: [ids]}} mapping")
 
 
+def _episode_to_show(trajectories: list[Trajectory]) -> Trajectory | None:
+    """The episode TensorBoard shows: the first success of the iteration, else the first one."""
+    with_steps = [t for t in trajectories if t.steps]
+    successes = [t for t in with_steps if t.is_success()]
+    return (successes or with_steps or [None])[0]
+
+
 def _first_result(results: Any) -> Any:
     """The first learner's return value from ``foreach_learner`` (raises that learner's error)."""
     for item in results:
@@ -102,6 +110,7 @@ class ARPO(Algorithm):
         super().setup(config)
         self._rng = np.random.default_rng(config.seed)
         self._task_cursor = 0
+        self.last_sampled_trajectory: Trajectory | None = None
         self._tasks = load_task_list(config.tasks) or self._default_tasks()
         if not self._tasks:
             raise ValueError(
@@ -138,6 +147,7 @@ class ARPO(Algorithm):
         tasks = self._next_tasks()
         with self.metrics.log_time((TIMERS, ENV_RUNNER_SAMPLING_TIMER)), clock(M.TIME_ROLLOUT_S):
             trajectories = self._sample_groups(tasks)
+        self.last_sampled_trajectory = _episode_to_show(trajectories)
         with self.metrics.log_time((TIMERS, REPLAY_TIMER)), clock(M.TIME_REPLAY_S):
             groups = self._prepare_groups(trajectories)
         with self.metrics.log_time((TIMERS, OLD_LOGP_TIMER)), clock(M.TIME_OLD_LOGP_S):
@@ -292,3 +302,9 @@ class ARPO(Algorithm):
         self._task_cursor = driver["task_cursor"]
         if self.replay is not None and driver["replay"] is not None:
             self.replay.set_state(driver["replay"])
+
+
+# Registered on import so `tune.Tuner("ARPO", ...)` works in this process; Tune flushes the
+# registry into the cluster at `ray.init`. `registration.register()` repeats it (and registers the
+# envs) after a `ray.init` made elsewhere.
+register_trainable("ARPO", ARPO)

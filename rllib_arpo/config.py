@@ -149,9 +149,11 @@ class ARPOConfig(AlgorithmConfig):
 
         # RLlib settings ARPO needs: our runner samples same-task groups, our learner collates
         # its own batches.
+        from rllib_arpo.callbacks import ARPOTensorBoardCallback
         from rllib_arpo.env_runner import GroupEnvRunner
 
         self.env_runner_cls = GroupEnvRunner
+        self.callbacks_class = ARPOTensorBoardCallback
         self.add_default_connectors_to_learner_pipeline = False
         self.num_env_runners = 0
 

@@ -72,6 +72,7 @@ def warm_start(
     seed: int = 0,
     time_limit_s: float | None = None,
     on_step: Callable[[int, float], None] | None = None,
+    losses_out: list[float] | None = None,
 ) -> list[float]:
     """Supervised fine-tuning of ``policy`` in place on freshly drawn demos each step.
 
@@ -86,6 +87,7 @@ def warm_start(
         seed: Seeds the demo draws.
         time_limit_s: Stop early after this many seconds.
         on_step: Called with (step, loss) after each step (progress bars).
+        losses_out: A list to append each step's loss to (still filled if interrupted).
 
     Returns:
         The loss of every step taken.
@@ -96,7 +98,7 @@ def warm_start(
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min(1.0, (step + 1) / max(warmup_steps, 1))
     )
-    losses: list[float] = []
+    losses: list[float] = [] if losses_out is None else losses_out
     started = time.perf_counter()
     for step in range(steps):
         loss = demo_nll(policy, make_demos(rng, batch_size))

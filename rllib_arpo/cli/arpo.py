@@ -70,10 +70,6 @@ def action_command(text: str, screen: str, resized: str | None, coords: str) -> 
     click.echo(json.dumps(report, indent=2, ensure_ascii=False))
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    arpo()
-
-
 @arpo.command("tiny-model")
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.option(
@@ -103,3 +99,12 @@ def env_server_command(ctx: click.Context) -> None:
     from envs.server.app import main
 
     raise SystemExit(main(ctx.args))
+
+
+def _register_commands() -> None:
+    from rllib_arpo.cli.warmstart_command import warmstart_command
+
+    arpo.add_command(warmstart_command)
+
+
+_register_commands()

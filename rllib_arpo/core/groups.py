@@ -35,6 +35,33 @@ class TrainingGroups:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
+MINIDESK_PREFIX = "minidesk/"
+
+
+def task_family(task_id: str) -> str:
+    """The family a task's success is reported under: ``<family>/<level>`` for a procedural
+    MiniDesk id (``minidesk/<family>/<level>/<seed>``), the task id itself otherwise (OSWorld tasks
+    are few and each is its own family)."""
+    if task_id.startswith(MINIDESK_PREFIX):
+        parts = task_id[len(MINIDESK_PREFIX) :].split("/")
+        if len(parts) >= 2:
+            return f"{parts[0]}/{parts[1]}"
+    return task_id
+
+
+def success_by_family(trajectories: Sequence[Trajectory]) -> dict[str, float]:
+    """``{"success/<family>": rate}`` over fresh (non-replayed, non-env-error) episodes."""
+    outcomes: dict[str, list[bool]] = defaultdict(list)
+    for trajectory in trajectories:
+        if trajectory.is_replay or trajectory.terminated_by == Termination.ENV_ERROR:
+            continue
+        outcomes[task_family(trajectory.task_id)].append(trajectory.is_success())
+    return {
+        f"{M.SUCCESS_BY_FAMILY_PREFIX}{family}": float(np.mean(values))
+        for family, values in sorted(outcomes.items())
+    }
+
+
 def group_by_id(trajectories: Sequence[Trajectory]) -> dict[str, list[Trajectory]]:
     """Trajectories keyed by group id, in first-seen order."""
     groups: dict[str, list[Trajectory]] = defaultdict(list)
@@ -66,6 +93,7 @@ def prepare_training_groups(
         ``TrainingGroups``.
     """
     metrics: dict[str, float] = summarize_rollouts(trajectories)
+    metrics.update(success_by_family(trajectories))
     usable = [t for t in trajectories if t.terminated_by != Termination.ENV_ERROR]
     groups = group_by_id(usable)
     metrics[M.ROLLOUT_NUM_GROUPS] = float(len(groups))

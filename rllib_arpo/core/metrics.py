@@ -18,6 +18,8 @@ from __future__ import annotations
 # --------------------------------------------------------------------------------------------
 ROLLOUT_NUM_TRAJECTORIES = "rollout/num_trajectories"
 ROLLOUT_NUM_GROUPS = "rollout/num_groups"
+SUCCESS_BY_FAMILY_PREFIX = "success/"
+"""``success/<family>/<level>`` (MiniDesk) or ``success/<task id>``: success rate per family."""
 ROLLOUT_SUCCESS_RATE = "rollout/success_rate"
 """Share of trajectories whose evaluator result exceeds the success threshold."""
 ROLLOUT_EVAL_RESULT_MEAN = "rollout/eval_result_mean"

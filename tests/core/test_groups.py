@@ -71,3 +71,23 @@ def test_grpo_drops_zero_variance_groups_unless_asked_to_keep_them() -> None:
         failed + mixed, replay=None, rng=rng, policy_version=0, drop_zero_advantage_groups=False
     )
     assert len(kept.trajectories) == 8 and (kept.advantages[:4] == 0).all()
+
+
+def test_success_is_reported_per_family() -> None:
+    from rllib_arpo.core.groups import success_by_family, task_family
+
+    assert task_family("minidesk/click_button/grid112/17") == "click_button/grid112"
+    assert (
+        task_family("f3b19d1e-2d48-44e9-b4e1-defcae1a0197")
+        == "f3b19d1e-2d48-44e9-b4e1-defcae1a0197"
+    )
+    group = [
+        traj("minidesk/click_button/easy/1", "g", 0, 1.0),
+        traj("minidesk/click_button/easy/2", "g", 1, 0.0),
+        traj("osworld-task", "h", 0, 1.0),
+        traj("osworld-task", "h", 1, 1.0, env_error=True),
+    ]
+    assert success_by_family(group) == {
+        "success/click_button/easy": 0.5,
+        "success/osworld-task": 1.0,
+    }
