@@ -335,6 +335,15 @@ def _overlap(a: list[int], b: list[int], margin: int) -> bool:
     )
 
 
+def _add_submit(els: list[Element], plan: list[dict], label: str, rect: list[int]) -> None:
+    """Append the blue submit button ``label`` at ``rect`` and the plan step that clicks it."""
+    button_id = label.lower()
+    els.append(
+        Element("button", id=button_id, text=label, action="submit", color="blue", rect=rect)
+    )
+    plan.append({"op": "submit", "id": button_id})
+
+
 def _form(
     g: _Gen,
     instruction: str,
@@ -478,17 +487,7 @@ def _tick_checkboxes(g: _Gen) -> dict[str, Any]:
     )
     if g.level == "hard":
         bw, bh = g.button_size("Save")
-        els.append(
-            Element(
-                "button",
-                id="save",
-                text="Save",
-                action="submit",
-                color="blue",
-                rect=g.place(bw, bh),
-            )
-        )
-        plan.append({"op": "submit", "id": "save"})
+        _add_submit(els, plan, "Save", g.place(bw, bh))
         return _form(
             g,
             instruction + " Then click Save.",
@@ -651,17 +650,12 @@ def _select_dropdown(g: _Gen) -> dict[str, Any]:
     instruction = "Set " + ", ".join(parts[:-1]) + (" and " if n > 1 else "") + parts[-1] + "."
     if g.level == "hard":
         bw, bh = g.button_size("Submit")
-        els.append(
-            Element(
-                "button",
-                id="submit",
-                text="Submit",
-                action="submit",
-                color="blue",
-                rect=[rows[-1][0], rows[-1][3] + 10, rows[-1][0] + bw, rows[-1][3] + 10 + bh],
-            )
+        _add_submit(
+            els,
+            plan,
+            "Submit",
+            [rows[-1][0], rows[-1][3] + 10, rows[-1][0] + bw, rows[-1][3] + 10 + bh],
         )
-        plan.append({"op": "submit", "id": "submit"})
         return _form(g, instruction + " Then click Submit.", els, expected, plan, field="submitted")
     return _form(g, instruction, els, expected, plan)
 
@@ -751,17 +745,7 @@ def _switch_tab(g: _Gen) -> dict[str, Any]:
         plan.append({"op": "check", "name": box.name, "value": True})
         parts.append(f"'{box.text}' in the '{names[t]}' tab")
     bw, bh = g.button_size("Save")
-    els.append(
-        Element(
-            "button",
-            id="save",
-            text="Save",
-            action="submit",
-            color="blue",
-            rect=[g.w - bw - 8, g.h - bh - 8, g.w - 8, g.h - 8],
-        )
-    )
-    plan.append({"op": "submit", "id": "save"})
+    _add_submit(els, plan, "Save", [g.w - bw - 8, g.h - bh - 8, g.w - 8, g.h - 8])
     return _form(
         g,
         "Tick " + ", ".join(parts) + ", then click Save.",
@@ -931,17 +915,12 @@ def _drag_slider(g: _Gen) -> dict[str, Any]:
     instruction = "Set " + ", ".join(parts[:-1]) + (" and " if n > 1 else "") + parts[-1] + "."
     if g.level == "hard":
         bw, bh = g.button_size("Apply")
-        els.append(
-            Element(
-                "button",
-                id="apply",
-                text="Apply",
-                action="submit",
-                color="blue",
-                rect=[rows[-1][0], rows[-1][3] + 12, rows[-1][0] + bw, rows[-1][3] + 12 + bh],
-            )
+        _add_submit(
+            els,
+            plan,
+            "Apply",
+            [rows[-1][0], rows[-1][3] + 12, rows[-1][0] + bw, rows[-1][3] + 12 + bh],
         )
-        plan.append({"op": "submit", "id": "apply"})
         return _form(g, instruction + " Then click Apply.", els, expected, plan, field="submitted")
     return _form(g, instruction, els, expected, plan)
 
