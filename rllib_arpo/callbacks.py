@@ -4,7 +4,7 @@ Tune already writes RLlib's result dict to TensorBoard; this callback adds what 
 an episode strip (screenshots with the clicked points, drags and scrolls drawn, the model's
 Thought/Action under each) and the episode's text, plus ARPO's scalars under stable names. It
 runs on ``on_train_result``, so a plain ``algo.train()`` outside Tune writes them too, into
-``<algorithm.logdir>/arpo``.
+``config.tensorboard_dir`` (default ``<algorithm.logdir>/arpo``).
 """
 
 from __future__ import annotations
@@ -81,7 +81,12 @@ class ARPOTensorBoardCallback(RLlibCallback):
         if self._writer is None:
             from torch.utils.tensorboard import SummaryWriter
 
-            logdir = Path(getattr(algorithm, "logdir", None) or ".") / TB_SUBDIR
+            configured = getattr(algorithm.config, "tensorboard_dir", None)
+            logdir = (
+                Path(configured)
+                if configured
+                else Path(getattr(algorithm, "logdir", None) or ".") / TB_SUBDIR
+            )
             self._writer = SummaryWriter(str(logdir))
             logger.info("ARPO TensorBoard events: %s", logdir)
         return self._writer

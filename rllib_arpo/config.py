@@ -33,7 +33,6 @@ ARPO_FIELDS = (
     "top_p",
     "top_k",
     "max_new_tokens",
-    "env_config_per_task",
     "env_step_timeout_s",
     "env_max_retries",
     "coordinate_convention",
@@ -71,6 +70,8 @@ ARPO_FIELDS = (
     "max_pixels",
     "activation_checkpointing",
     "attn_implementation",
+    # monitoring
+    "tensorboard_dir",
 )
 
 
@@ -104,7 +105,6 @@ class ARPOConfig(AlgorithmConfig):
         self.top_p = 1.0
         self.top_k = 0
         self.max_new_tokens = 512
-        self.env_config_per_task: dict[str, Any] = {}
         self.env_step_timeout_s = 120.0
         self.env_max_retries = 2
         self.coordinate_convention = "absolute"
@@ -146,6 +146,8 @@ class ARPOConfig(AlgorithmConfig):
         self.max_pixels = MAX_PIXELS
         self.activation_checkpointing = False
         self.attn_implementation = "sdpa"
+        # Monitoring.
+        self.tensorboard_dir: str | None = None
 
         # RLlib settings ARPO needs: our runner samples same-task groups, our learner collates
         # its own batches.
@@ -170,7 +172,6 @@ class ARPOConfig(AlgorithmConfig):
         top_p: float | None = NotProvided,
         top_k: int | None = NotProvided,
         max_new_tokens: int | None = NotProvided,
-        env_config_per_task: dict | None = NotProvided,
         env_step_timeout_s: float | None = NotProvided,
         env_max_retries: int | None = NotProvided,
         coordinate_convention: str | None = NotProvided,
@@ -204,6 +205,7 @@ class ARPOConfig(AlgorithmConfig):
         max_pixels: int | None = NotProvided,
         activation_checkpointing: bool | None = NotProvided,
         attn_implementation: str | None = NotProvided,
+        tensorboard_dir: str | None = NotProvided,
         **kwargs: Any,
     ) -> ARPOConfig:
         """Sets ARPO's training settings (``.arpo(...)`` is the same call).
@@ -223,7 +225,6 @@ class ARPOConfig(AlgorithmConfig):
             top_p: Nucleus sampling; keep 1.0 for training (the policy's own softmax).
             top_k: Top-k sampling; 0 = off. Keep 0 for training.
             max_new_tokens: Generated tokens per step at most (ARPO reference: 8,192).
-            env_config_per_task: Extra env constructor kwargs (e.g. ``screen_size``).
             env_step_timeout_s: An env call slower than this counts as a failure.
             env_max_retries: Retries of a failing env reset/step before the episode is dropped
                 and its group marked incomplete.
@@ -281,6 +282,9 @@ class ARPOConfig(AlgorithmConfig):
                 memory on long trajectories).
             activation_checkpointing: Recompute activations in backward (memory for time).
             attn_implementation: "sdpa", "eager" or "flash_attention_2" (CUDA + flash-attn).
+            tensorboard_dir: Where ARPO's own TensorBoard events (scalars, per-family success,
+                episode strips) go; None: ``<trial dir>/arpo`` (Tune writes RLlib's results
+                beside it).
 
         Returns:
             This config, for chaining.
@@ -415,10 +419,6 @@ class ARPOConfig(AlgorithmConfig):
             (
                 _is_int(self.max_new_tokens, 1),
                 f"max_new_tokens must be an int >= 1, got {self.max_new_tokens!r}",
-            ),
-            (
-                isinstance(self.env_config_per_task, dict),
-                f"env_config_per_task must be a dict, got {type(self.env_config_per_task).__name__}",
             ),
             (
                 _positive(self.env_step_timeout_s),

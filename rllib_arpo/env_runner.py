@@ -33,7 +33,13 @@ from ray.tune.registry import ENV_CREATOR, _global_registry
 
 from rllib_arpo.core import metrics as M
 from rllib_arpo.episodes import trajectory_to_episode
-from rllib_arpo.rollout import GroupRollout, RolloutSettings, TurnRequest, TurnResponse
+from rllib_arpo.rollout import (
+    GroupRollout,
+    RolloutSettings,
+    TurnRequest,
+    TurnResponse,
+    policy_generate_fn,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +88,7 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
         )
         self._rollout._idle_envs.append(probe_env)
         self._num_samples = 0
+        self._generate_fn = None
 
     def default_tasks(self) -> list[Any]:
         """The env's default training task list (``env.unwrapped.default_tasks()``), if it has one."""
@@ -95,24 +102,17 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
     # ------------------------------------------------------------------------------ sampling
 
     def _generate(self, requests: list[TurnRequest]) -> list[TurnResponse]:
-        from rllib_arpo.policy.generate import SamplingParams
-        from rllib_arpo.policy.model import GenerationRequest
+        if self._generate_fn is None:
+            from rllib_arpo.policy.generate import SamplingParams
 
-        sampling = SamplingParams(
-            temperature=self.config.temperature,
-            top_k=self.config.top_k,
-            top_p=self.config.top_p,
-            max_new_tokens=self.config.max_new_tokens,
-        )
-        results = self.module.policy.generate(
-            [
-                GenerationRequest(
-                    r.instruction, list(r.screenshots), list(r.previous_responses), sampling
-                )
-                for r in requests
-            ]
-        )
-        return [TurnResponse(r.text, r.token_ids, r.logprobs) for r in results]
+            sampling = SamplingParams(
+                temperature=self.config.temperature,
+                top_k=self.config.top_k,
+                top_p=self.config.top_p,
+                max_new_tokens=self.config.max_new_tokens,
+            )
+            self._generate_fn = policy_generate_fn(self.module.policy, sampling)
+        return self._generate_fn(requests)
 
     def _coordinate_space(self, width: int, height: int):
         space = self.module.policy.coordinate_space(width, height)

@@ -68,6 +68,25 @@ SpaceFn = Callable[[int, int], CoordinateSpace]
 """(screen width, screen height) -> the coordinate space of the policy's resized screenshots."""
 
 
+def policy_generate_fn(policy: Any, sampling: Any = None) -> GenerateFn:
+    """``GenerateFn`` over a loaded ``rllib_arpo.policy.Policy`` with fixed ``SamplingParams``
+    (None: the policy softmax, T=1, top_k=0, top_p=1)."""
+    from rllib_arpo.policy.model import GenerationRequest
+
+    def generate(requests: list[TurnRequest]) -> list[TurnResponse]:
+        results = policy.generate(
+            [
+                GenerationRequest(
+                    r.instruction, list(r.screenshots), list(r.previous_responses), sampling
+                )
+                for r in requests
+            ]
+        )
+        return [TurnResponse(r.text, r.token_ids, r.logprobs) for r in results]
+
+    return generate
+
+
 @dataclass(frozen=True)
 class RolloutSettings:
     """Knobs of the rollout loop (a subset of ARPOConfig, copied so this module needs no Ray)."""

@@ -102,9 +102,16 @@ def env_server_command(ctx: click.Context) -> None:
 
 
 def _register_commands() -> None:
+    from rllib_arpo.cli.demo_command import demo_command
     from rllib_arpo.cli.warmstart_command import warmstart_command
 
     arpo.add_command(warmstart_command)
+    arpo.add_command(demo_command)
 
 
 _register_commands()
+
+
+from rllib_arpo.cli.eval_commands import register as _register_eval_commands  # noqa: E402
+
+_register_eval_commands(arpo)

@@ -7,6 +7,7 @@ import shlex
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import click
@@ -73,6 +74,36 @@ def warmstart_command(
     1,000,000 are never drawn, so evaluations on them are held out). Ctrl-C stops early and
     still writes the checkpoint.
     """
+    run_warmstart(
+        out_dir,
+        policy=policy,
+        size=size,
+        families=_csv(families),
+        levels=_csv(levels),
+        steps=steps,
+        time_limit_min=time_limit_min,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+    )
+
+
+def run_warmstart(
+    out_dir: str | Path,
+    *,
+    policy: str | None = None,
+    size: str = "1.4m",
+    families: Sequence[str] = ("click_button",),
+    levels: Sequence[str] = ("grid112",),
+    steps: int = 3000,
+    time_limit_min: float | None = None,
+    batch_size: int = 16,
+    lr: float = 3e-4,
+    seed: int = 0,
+    echo: Callable[..., None] = click.echo,
+) -> dict:
+    """Warm-start a policy on MiniDesk expert demos, write it to ``out_dir``; returns the record
+    also written to ``out_dir/warmstart.json`` (command, duration, steps, final loss, ...)."""
     import torch
 
     from envs.minidesk import families as family_module
@@ -82,7 +113,7 @@ def warmstart_command(
     from rllib_arpo.policy.tiny import write_tiny_checkpoint
     from rllib_arpo.warmstart import expert_demos, warm_start
 
-    family_list, level_list = _csv(families), _csv(levels)
+    family_list, level_list = list(families), list(levels)
     unknown = [f for f in family_list if f not in family_module.FAMILIES]
     if unknown:
         raise click.BadParameter(
@@ -129,7 +160,7 @@ def warmstart_command(
             last_print[0] = now
             rate = (step + 1) / max(now, 1e-9)
             eta = (steps - step - 1) / rate
-            click.echo(
+            echo(
                 f"\rwarmstart step {step + 1}/{steps}  loss {loss:.4f}  {rate:.1f} steps/s  "
                 f"elapsed {now / 60:.1f} min  eta {eta / 60:.1f} min   ",
                 nl=False,
@@ -151,7 +182,7 @@ def warmstart_command(
         )
     except KeyboardInterrupt:
         interrupted = True
-    click.echo("")
+    echo("")
     duration = time.perf_counter() - started
     model.export(out)
     record = {
@@ -168,7 +199,8 @@ def warmstart_command(
         "started_from": str(base),
     }
     (out / "warmstart.json").write_text(json.dumps(record, indent=2))
-    click.echo(
+    echo(
         f"warm start {'interrupted' if interrupted else 'done'}: {len(losses)} steps in "
         f"{duration / 60:.1f} min, final loss {record['final_loss']}; checkpoint: {out}"
     )
+    return record

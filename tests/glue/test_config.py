@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -95,8 +97,10 @@ def test_policy_model_config_matches_the_module() -> None:
 
 
 def test_arpo_is_registered_on_import() -> None:
-    from ray.tune.registry import get_trainable_cls
-
-    from rllib_arpo.algorithm import ARPO
-
-    assert get_trainable_cls("ARPO") is ARPO
+    # A fresh interpreter: registrations made before a ray.init/shutdown cycle do not outlive it.
+    code = (
+        "from ray.tune.registry import get_trainable_cls\n"
+        "from rllib_arpo.algorithm import ARPO\n"
+        "assert get_trainable_cls('ARPO') is ARPO\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

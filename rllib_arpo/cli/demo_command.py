@@ -1,0 +1,232 @@
+"""``arpo demo``: README command 1 (warm start, ARPO on MiniDesk, before/after summary)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import click
+
+DEFAULT_WARM_FAMILIES = "click_button,tick_checkboxes,switch_tab,close_popup"
+DEFAULT_RL_FAMILIES = "click_button,tick_checkboxes,switch_tab,close_popup"
+DEFAULT_LEVEL = "grid112"
+
+
+def _csv(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _cache_dir() -> Path:
+    from rllib_arpo.config import CACHE_ENV_VAR
+
+    return Path(os.environ.get(CACHE_ENV_VAR, Path.home() / ".cache" / "rllib-arpo"))
+
+
+@click.command("demo")
+@click.option(
+    "--out",
+    "out_dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Run directory [default: runs/demo-<time>].",
+)
+@click.option(
+    "--warmstart",
+    "warmstart_dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Warm-start checkpoint [default: built once and cached].",
+)
+@click.option(
+    "--warm-families",
+    default=DEFAULT_WARM_FAMILIES,
+    show_default=True,
+    help="Families the warm start is shown demonstrations of.",
+)
+@click.option(
+    "--warm-minutes",
+    default=10.0,
+    show_default=True,
+    help="Time budget of the warm start when it has to be built.",
+)
+@click.option(
+    "--rl-families",
+    default=DEFAULT_RL_FAMILIES,
+    show_default=True,
+    help="Families ARPO trains and is evaluated on.",
+)
+@click.option(
+    "--level",
+    default=DEFAULT_LEVEL,
+    show_default=True,
+    type=click.Choice(["grid112", "grid224"]),
+    help="Curriculum level (screen size).",
+)
+@click.option("--minutes", default=8.0, show_default=True, help="ARPO training time budget.")
+@click.option("--iterations", default=None, type=int, help="Stop after this many iterations.")
+@click.option(
+    "--eval-episodes",
+    default=100,
+    show_default=True,
+    help="Held-out episodes per family, before and after.",
+)
+@click.option("--group-size", default=8, show_default=True)
+@click.option("--tasks-per-iteration", default=4, show_default=True)
+@click.option("--lr", default=5e-5, show_default=True, help="ARPO learning rate.")
+@click.option("--seed", default=0, show_default=True)
+def demo_command(
+    out_dir: str | None,
+    warmstart_dir: str | None,
+    warm_families: str,
+    warm_minutes: float,
+    rl_families: str,
+    level: str,
+    minutes: float,
+    iterations: int | None,
+    eval_episodes: int,
+    group_size: int,
+    tasks_per_iteration: int,
+    lr: float,
+    seed: int,
+) -> None:
+    """Warm-start a tiny VLM agent, train ARPO on MiniDesk (CPU), report success before/after."""
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    from rllib_arpo import demo
+    from rllib_arpo.cli.warmstart_command import run_warmstart
+
+    warm = _csv(warm_families)
+    rl = _csv(rl_families)
+    out = Path(out_dir or f"runs/demo-{time.strftime('%Y%m%d-%H%M%S')}").resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    screen = demo.LEVEL_SCREENS[level]
+    max_steps, max_new_tokens = 4, 48
+
+    # 1. Warm start (built once, then cached).
+    if warmstart_dir is None:
+        name = f"warmstart-{level}-{'-'.join(sorted(warm))}-{warm_minutes:g}min-s{seed}"
+        warm_path = _cache_dir() / name
+    else:
+        warm_path = Path(warmstart_dir)
+    if not (warm_path / "config.json").exists():
+        click.echo(
+            f"[1/4] warm start: {warm_minutes:g} min of supervised steps on "
+            f"{', '.join(warm)} ({level}); cached at {warm_path}"
+        )
+        run_warmstart(
+            warm_path,
+            families=warm,
+            levels=[level],
+            steps=10**9,
+            time_limit_min=warm_minutes,
+            seed=seed,
+        )
+    else:
+        click.echo(f"[1/4] warm start: reusing {warm_path}")
+
+    from envs.minidesk.env import MiniDeskEnv
+    from rllib_arpo.policy.load import load_policy
+
+    def env_factory() -> MiniDeskEnv:
+        return MiniDeskEnv(screen_size=screen, max_steps=max_steps)
+
+    held_out = demo.held_out_tasks(rl, level, eval_episodes)
+    click.echo(f"[2/4] held-out evaluation before RL: {len(held_out)} episodes, greedy")
+    before = demo.evaluate_success(
+        load_policy(warm_path),
+        env_factory,
+        held_out,
+        max_steps=max_steps,
+        max_new_tokens=max_new_tokens,
+    )
+
+    # 3. ARPO.
+    import ray
+
+    from rllib_arpo.config import ARPOConfig
+    from rllib_arpo.registration import register
+
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        object_store_memory=256 * 1024 * 1024,
+        ignore_reinit_error=True,
+    )
+    register()
+    config = (
+        ARPOConfig()
+        .environment("minidesk", env_config={"screen_size": list(screen), "max_steps": max_steps})
+        .training(
+            tasks=demo.training_tasks(rl, level),
+            task_order="random",
+            group_size=group_size,
+            tasks_per_iteration=tasks_per_iteration,
+            max_steps_per_episode=max_steps,
+            max_new_tokens=max_new_tokens,
+            policy_path=str(warm_path),
+            lr=lr,
+            minibatch_size=group_size * tasks_per_iteration,
+        )
+        .debugging(seed=seed)
+    )
+    budget = f"{iterations} iterations" if iterations is not None else f"{minutes:g} min"
+    click.echo(
+        f"[3/4] ARPO on {', '.join(rl)} ({level}): {budget}, "
+        f"{tasks_per_iteration} tasks x {group_size} episodes per iteration"
+    )
+
+    def progress(iteration: int, result: dict, elapsed: float) -> None:
+        eta = ""
+        if iterations is None:
+            eta = f"  eta {max(0.0, minutes * 60 - elapsed) / 60:.1f} min"
+        click.echo(
+            f"\r  iteration {iteration}  success {result.get('rollout/success_rate', 0):.2f}  "
+            f"reward {result.get('reward/mean', 0):+.2f}  elapsed {elapsed / 60:.1f} min{eta}   ",
+            nl=False,
+        )
+
+    algo, done, seconds, interrupted, history = demo.train_arpo(
+        config,
+        out,
+        iterations=iterations,
+        minutes=None if iterations else minutes,
+        on_iteration=progress,
+    )
+    click.echo("")
+    checkpoint = out / "checkpoint"
+    algo.save_to_path(checkpoint)
+    trained = algo.learner_group._learner.module["default_policy"].policy
+    policy_dir = Path(trained.export(out / "policy"))
+    algo.stop()
+    ray.shutdown()
+
+    click.echo(f"[4/4] held-out evaluation after RL: {len(held_out)} episodes, greedy")
+    after = demo.evaluate_success(
+        trained, env_factory, held_out, max_steps=max_steps, max_new_tokens=max_new_tokens
+    )
+    table = demo.summary_table(before, after)
+    summary = {
+        "before": {f: s.rate for f, s in before.items()},
+        "after": {f: s.rate for f, s in after.items()},
+        "episodes_per_family": eval_episodes,
+        "iterations": done,
+        "train_seconds": round(seconds, 1),
+        "interrupted": interrupted,
+        "history": history,
+        "warmstart": str(warm_path),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    tensorboard = out / "tensorboard"
+    click.echo("")
+    click.echo(
+        f"ARPO demo: {done} iterations in {seconds / 60:.1f} min"
+        f"{' (interrupted)' if interrupted else ''}; greedy success on held-out seeds"
+    )
+    click.echo(table)
+    click.echo("")
+    click.echo(f"checkpoint:       {checkpoint}")
+    click.echo(f"trained policy:   {policy_dir}")
+    click.echo(f"TensorBoard logs: {tensorboard}")
+    click.echo(f"  tensorboard --logdir {tensorboard}")

@@ -1,0 +1,45 @@
+"""Shared runs of the evaluation tests: each ``arpo eval`` below runs once per session."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from rllib_arpo.cli.arpo import arpo
+
+ROOT = Path(__file__).resolve().parents[2]
+TASKS = ROOT / "test_data" / "test_10tasks.json"
+NOISY = ROOT / "test_data" / "test_10tasks_noisy.json"
+ORIGINAL_IDS = json.loads(TASKS.read_text())["chrome"]
+
+
+def run_arpo(args: Sequence[str]) -> Result:
+    """``arpo ARGS`` in-process; stdout and stderr apart."""
+    return CliRunner().invoke(arpo, [str(a) for a in args], catch_exceptions=False)
+
+
+def eval_args(policy: str, out: Path, *extra: str) -> list[str]:
+    return ["eval", "--policy", policy, "--tasks", TASKS, "--noisy", NOISY, "--trials", "1",
+            "--out", out, *extra]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def expert_eval(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
+    """The scripted expert over the 10 test_data tasks, report images as files."""
+    out = tmp_path_factory.mktemp("expert_eval")
+    result = run_arpo(eval_args("expert", out, "--report-images", "files"))
+    assert result.exit_code == 0, result.output
+    return out, result
+
+
+@pytest.fixture(scope="session")
+def tiny_eval(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
+    """The tiny policy, 1 trial over the 10 test_data tasks, report images inline."""
+    out = tmp_path_factory.mktemp("tiny_eval")
+    result = run_arpo(eval_args("tiny", out, "--max-new-tokens", "24", "--device", "cpu"))
+    assert result.exit_code == 0, result.output
+    return out, result
