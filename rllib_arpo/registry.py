@@ -55,6 +55,7 @@ PROJECT_ALGORITHMS: dict[str, str] = {"ARPO": "rllib_arpo.registration:arpo_algo
 PROJECT_ENVS: dict[str, str] = {
     "minidesk": "envs:make_minidesk",
     "osworld": "envs.osworld:make_rllib_env",
+    "miniwob": "envs.miniwob:make_rllib_env",
 }
 """This project's envs, same forms as ``rllib.envs`` entry points; fallback as above."""
 
