@@ -38,8 +38,13 @@ def expert_eval(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]
 
 @pytest.fixture(scope="session")
 def tiny_eval(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
-    """The tiny policy, 1 trial over the 10 test_data tasks, report images inline."""
+    """A warm-started tiny policy (``arpo warmstart``, a few seconds of demonstrations), 1 trial
+    over the 10 test_data tasks, report images inline."""
+    warm = tmp_path_factory.mktemp("warm")
+    warmed = run_arpo(["warmstart", "--out", warm, "--size", "0.2m", "--steps", "30",
+                       "--batch-size", "4", "--lr", "3e-3"])  # fmt: skip
+    assert warmed.exit_code == 0, warmed.output
     out = tmp_path_factory.mktemp("tiny_eval")
-    result = run_arpo(eval_args("tiny", out, "--max-new-tokens", "24", "--device", "cpu"))
+    result = run_arpo(eval_args(str(warm), out, "--max-new-tokens", "24", "--device", "cpu"))
     assert result.exit_code == 0, result.output
     return out, result
