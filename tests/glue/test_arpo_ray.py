@@ -230,3 +230,25 @@ def test_kill_9_then_resume_from_last_checkpoint(ray_cluster, target_policy_dir,
         assert np.isfinite(algo.train()["learners"]["default_policy"]["loss/policy"])
     finally:
         algo.stop()
+
+
+@pytest.mark.slow
+def test_arpo_learns_the_target_task(ray_cluster, target_policy_dir) -> None:
+    """The whole loop improves a policy: clicking inside the target goes from chance to most."""
+    config = arpo_config(
+        target_policy_dir,
+        group_size=8,
+        tasks_per_iteration=4,
+        minibatch_size=32,
+        lr=1e-4,
+        drop_zero_advantage_groups=True,
+    )
+    algo = config.build_algo()
+    try:
+        success = [algo.train()["rollout/success_rate"] for _ in range(150)]
+    finally:
+        algo.stop()
+    first, last = np.mean(success[:15]), np.mean(success[-15:])
+    print(f"target success: first 15 iterations {first:.2f}, last 15 {last:.2f}")
+    assert last > first + 0.25, (first, last)
+    assert last > 0.7, (first, last)
