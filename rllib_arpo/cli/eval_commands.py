@@ -197,12 +197,10 @@ def eval_command(
 ) -> None:
     """Run every task --trials times; write a parquet of every step, the per-task table
     (results.csv/json) and report.html; print the table."""
-    from rllib_arpo.episode_log import EpisodeLogWriter
     from rllib_arpo.evaluation import (
         format_table,
         load_task_list,
         merge_task_lists,
-        run_evaluation,
         task_table,
         write_table,
     )
@@ -227,27 +225,9 @@ def eval_command(
         f"{options['env_name']} ({parallel} in parallel)",
         err=True,
     )
-    try:
-        with EpisodeLogWriter(
-            out / "episodes.parquet", overwrite=True, screenshots=options["log_screenshots"]
-        ) as log:
-            sinks = [lambda trajectories, _results: log.write(trajectories)]
-            if report is not None:
-                sinks.append(report.add)
-            run = run_evaluation(
-                refs,
-                factory,
-                policy,
-                trials=options["trials"],
-                max_steps=options["max_steps"],
-                parallel=parallel,
-                step_timeout_s=options["step_timeout_s"],
-                seed=options["seed"],
-                sinks=sinks,
-                progress=_progress,
-            )
-    finally:
-        policy.close()
+    run = _run_logged(
+        refs, factory, policy, parallel, options, out, [] if report is None else [report.add]
+    )
     rows = task_table(run.episodes)
     settings["wall_s"] = round(run.wall_s, 2)
     settings["env_steps"] = run.stats.env_steps
@@ -283,13 +263,11 @@ def select_tasks_command(
     solved at least --min-success times (and, for middle difficulty, with a success rate within
     [--min-rate, --max-rate]); writes selected_tasks.json ({domain: [ids]}) and
     task_success.csv/json (every task's count)."""
-    from rllib_arpo.episode_log import EpisodeLogWriter
     from rllib_arpo.evaluation import (
         check_selection_bounds,
         count_successes,
         format_counts,
         load_task_list,
-        run_evaluation,
         select_tasks,
         write_selection,
     )
@@ -300,24 +278,7 @@ def select_tasks_command(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    try:
-        with EpisodeLogWriter(
-            out / "episodes.parquet", overwrite=True, screenshots=options["log_screenshots"]
-        ) as log:
-            run = run_evaluation(
-                refs,
-                factory,
-                policy,
-                trials=options["trials"],
-                max_steps=options["max_steps"],
-                parallel=parallel,
-                step_timeout_s=options["step_timeout_s"],
-                seed=options["seed"],
-                sinks=[lambda trajectories, _results: log.write(trajectories)],
-                progress=_progress,
-            )
-    finally:
-        policy.close()
+    run = _run_logged(refs, factory, policy, parallel, options, out, [])
     counts = select_tasks(
         count_successes(refs, run.episodes),
         min_success=min_success,
@@ -337,6 +298,32 @@ def select_tasks_command(
     click.echo(f"selected {sum(c.selected for c in counts)} of {len(counts)} tasks")
     for path in (*paths.values(), out / "episodes.parquet"):
         click.echo(f"wrote {path}", err=True)
+
+
+def _run_logged(refs, factory, policy, parallel: int, options: dict, out: Path, sinks: list):
+    """Every (task, trial) once, each finished batch written to ``out/episodes.parquet`` (and to
+    the extra ``sinks``); the policy is closed afterwards."""
+    from rllib_arpo.episode_log import EpisodeLogWriter
+    from rllib_arpo.evaluation import run_evaluation
+
+    try:
+        with EpisodeLogWriter(
+            out / "episodes.parquet", overwrite=True, screenshots=options["log_screenshots"]
+        ) as log:
+            return run_evaluation(
+                refs,
+                factory,
+                policy,
+                trials=options["trials"],
+                max_steps=options["max_steps"],
+                parallel=parallel,
+                step_timeout_s=options["step_timeout_s"],
+                seed=options["seed"],
+                sinks=[lambda trajectories, _results: log.write(trajectories), *sinks],
+                progress=_progress,
+            )
+    finally:
+        policy.close()
 
 
 def register(group: click.Group) -> None:
