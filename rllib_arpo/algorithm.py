@@ -64,6 +64,23 @@ def load_task_list(tasks: Any) -> list[Any]:
     raise ValueError(f"config.tasks: {path} must hold a list or a {{domain: [ids]}} mapping")
 
 
+def _throughput(
+    sampled: list[Trajectory], trained: list[Trajectory], seconds: dict[str, float]
+) -> dict[str, float]:
+    """Env steps and generated tokens per rollout second; trained tokens per learn second."""
+    env_steps = sum(1 for t in sampled for s in t.steps if s.env_action)
+    generated = sum(t.num_response_tokens for t in sampled)
+    out = {}
+    if seconds.get(M.TIME_ROLLOUT_S):
+        out[M.THROUGHPUT_ENV_STEPS_PER_S] = env_steps / seconds[M.TIME_ROLLOUT_S]
+        out[M.THROUGHPUT_TOKENS_PER_S] = generated / seconds[M.TIME_ROLLOUT_S]
+    if trained and seconds.get(M.TIME_LEARN_S):
+        out[M.THROUGHPUT_TRAIN_TOKENS_PER_S] = (
+            sum(t.num_response_tokens for t in trained) / seconds[M.TIME_LEARN_S]
+        )
+    return out
+
+
 def _episode_to_show(trajectories: list[Trajectory]) -> Trajectory | None:
     """The episode TensorBoard shows: the first success of the iteration, else the first one."""
     with_steps = [t for t in trajectories if t.steps]
@@ -158,7 +175,8 @@ class ARPO(Algorithm):
             self.env_runner_group.sync_weights(
                 from_worker_or_learner_group=self.learner_group, inference_only=True
             )
-        for key, value in {**groups.metrics, **clock.seconds}.items():
+        throughput = _throughput(trajectories, groups.trajectories, clock.seconds)
+        for key, value in {**groups.metrics, **clock.seconds, **throughput}.items():
             self.metrics.log_value(key, value, window=1)
 
     def _next_tasks(self) -> list[Any]:

@@ -61,8 +61,15 @@ def check_iteration(result: dict) -> None:
         "replay/size",
         "adv/zero_variance_group_frac",
         "train/num_trajectories",
+        "throughput/env_steps_per_s",
+        "throughput/tokens_per_s",
+        "time/rollout_s",
+        "time/learn_s",
+        "time/sync_s",
     ):
         assert key in result, key
+    for key in ("loss/clip_frac_low", "loss/clip_frac_high", "loss/approx_kl"):
+        assert math.isfinite(learner[key]), key
     assert result["rollout/num_trajectories"] == 8
 
 
