@@ -18,6 +18,20 @@ def _csv(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def _quiet_libraries() -> None:
+    """The demo prints its own progress: silence library banners, deprecation notes and bars."""
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    for name in ("ray", "ray.rllib", "ray.tune", "ray.data"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
 def _cache_dir() -> Path:
     from rllib_arpo.config import CACHE_ENV_VAR
 
@@ -93,6 +107,7 @@ def demo_command(
 ) -> None:
     """Warm-start a tiny VLM agent, train ARPO on MiniDesk (CPU), report success before/after."""
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    _quiet_libraries()
     from rllib_arpo import demo
     from rllib_arpo.cli.warmstart_command import run_warmstart
 
@@ -151,6 +166,7 @@ def demo_command(
         num_cpus=2,
         include_dashboard=False,
         log_to_driver=False,
+        logging_level="ERROR",
         object_store_memory=256 * 1024 * 1024,
         ignore_reinit_error=True,
     )
