@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,21 +45,19 @@ def _object_array(items: list[Any]) -> np.ndarray:
 
 
 def load_task_list(tasks: Any) -> list[Any]:
-    """``config.tasks`` -> a list of task ids/dicts (a path is an OSWorld ``{domain: [ids]}`` file)."""
+    """``config.tasks`` -> a list of task ids/dicts (a path is an OSWorld ``{domain: [ids]}`` file,
+    read by ``evaluation.load_task_list``, the one reader of task-list files)."""
     if tasks is None:
         return []
     if isinstance(tasks, (list, tuple)):
         return list(tasks)
-    path = Path(tasks)
+    from rllib_arpo.evaluation import EvalError
+    from rllib_arpo.evaluation import load_task_list as read_task_list_file
+
     try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(f"config.tasks: cannot read task list {path}: {error}") from None
-    if isinstance(data, dict):
-        return [task_id for ids in data.values() for task_id in ids]
-    if isinstance(data, list):
-        return data
-    raise ValueError(f"config.tasks: {path} must hold a list or a {{domain: [ids]}} mapping")
+        return [ref.task_id for ref in read_task_list_file(tasks)]
+    except EvalError as error:
+        raise ValueError(f"config.tasks: {error}") from None
 
 
 def _throughput(

@@ -51,6 +51,7 @@ from rllib_arpo.rollout import (
     RolloutStats,
     TurnRequest,
     TurnResponse,
+    policy_generate_fn,
 )
 
 logger = logging.getLogger(__name__)
@@ -384,22 +385,13 @@ class ModelPolicy:
             max_new_tokens=sampling.max_new_tokens,
         )
         policy.set_seed(seed)
+        self._generate = policy_generate_fn(policy, self.params)
 
     def coordinate_space(self, width: int, height: int) -> CoordinateSpace:
         return self.policy.coordinate_space(width, height)
 
     def generate(self, requests: list[TurnRequest], envs: list[TrackedEnv]) -> list[TurnResponse]:
-        from rllib_arpo.policy.model import GenerationRequest
-
-        results = self.policy.generate(
-            [
-                GenerationRequest(
-                    r.instruction, list(r.screenshots), list(r.previous_responses), self.params
-                )
-                for r in requests
-            ]
-        )
-        return [TurnResponse(r.text, r.token_ids, r.logprobs) for r in results]
+        return self._generate(requests)
 
     def close(self) -> None:
         pass

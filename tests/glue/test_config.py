@@ -104,3 +104,15 @@ def test_arpo_is_registered_on_import() -> None:
         "assert get_trainable_cls('ARPO') is ARPO\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_task_lists_come_as_lists_or_osworld_files(tmp_path) -> None:
+    from rllib_arpo.algorithm import load_task_list
+
+    assert load_task_list(["a", {"id": "b"}]) == ["a", {"id": "b"}]
+    path = tmp_path / "tasks.json"
+    path.write_text('{"chrome": ["x", "y"], "gimp": ["z"]}')
+    assert load_task_list(str(path)) == ["x", "y", "z"]
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match=r"config.tasks: task list .*tasks.json is not valid JSON"):
+        load_task_list(str(path))
