@@ -22,6 +22,7 @@ from typing import Any
 
 from envs.minidesk.apps import sites
 from envs.minidesk.document import Element
+from envs.minidesk.evaluators import MONTH_FULL
 from envs.minidesk.widgets import GRID, PALETTE, Theme, text_width
 
 ID_PREFIX = "minidesk/"
@@ -128,20 +129,7 @@ SELECT_SETS = {
         "Spain",
         "Togo",
     ),
-    "Month": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
+    "Month": tuple(MONTH_FULL.values()),
 }
 TAB_WORDS = ("General", "Privacy", "Display", "Sound", "Network", "Storage", "Accounts", "About")
 LIST_WORDS = (
@@ -342,6 +330,31 @@ def _add_submit(els: list[Element], plan: list[dict], label: str, rect: list[int
         Element("button", id=button_id, text=label, action="submit", color="blue", rect=rect)
     )
     plan.append({"op": "submit", "id": button_id})
+
+
+def _setting_form(
+    g: _Gen,
+    parts: list[str],
+    els: list[Element],
+    expected: dict[str, Any],
+    plan: list[dict],
+    rows: list[list[int]],
+    submit_label: str,
+    gap: int,
+) -> dict[str, Any]:
+    """ "Set A to x, B to y and C to z." forms; the hard level adds a submit button ``gap`` px under
+    the last row, which the task then requires."""
+    instruction = (
+        "Set " + ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + "."
+    )
+    if g.level != "hard":
+        return _form(g, instruction, els, expected, plan)
+    bw, bh = g.button_size(submit_label)
+    last = rows[-1]
+    _add_submit(els, plan, submit_label, [last[0], last[3] + gap, last[0] + bw, last[3] + gap + bh])
+    return _form(
+        g, f"{instruction} Then click {submit_label}.", els, expected, plan, field="submitted"
+    )
 
 
 def _form(
@@ -647,17 +660,7 @@ def _select_dropdown(g: _Gen) -> dict[str, Any]:
         expected[name] = value
         plan.append({"op": "select", "name": name, "value": value})
         parts.append(f"{label} to '{value}'")
-    instruction = "Set " + ", ".join(parts[:-1]) + (" and " if n > 1 else "") + parts[-1] + "."
-    if g.level == "hard":
-        bw, bh = g.button_size("Submit")
-        _add_submit(
-            els,
-            plan,
-            "Submit",
-            [rows[-1][0], rows[-1][3] + 10, rows[-1][0] + bw, rows[-1][3] + 10 + bh],
-        )
-        return _form(g, instruction + " Then click Submit.", els, expected, plan, field="submitted")
-    return _form(g, instruction, els, expected, plan)
+    return _setting_form(g, parts, els, expected, plan, rows, "Submit", gap=10)
 
 
 def _switch_tab(g: _Gen) -> dict[str, Any]:
@@ -912,17 +915,7 @@ def _drag_slider(g: _Gen) -> dict[str, Any]:
         expected[name] = value
         plan.append({"op": "slider", "name": name, "value": value})
         parts.append(f"{label} to {value}")
-    instruction = "Set " + ", ".join(parts[:-1]) + (" and " if n > 1 else "") + parts[-1] + "."
-    if g.level == "hard":
-        bw, bh = g.button_size("Apply")
-        _add_submit(
-            els,
-            plan,
-            "Apply",
-            [rows[-1][0], rows[-1][3] + 12, rows[-1][0] + bw, rows[-1][3] + 12 + bh],
-        )
-        return _form(g, instruction + " Then click Apply.", els, expected, plan, field="submitted")
-    return _form(g, instruction, els, expected, plan)
+    return _setting_form(g, parts, els, expected, plan, rows, "Apply", gap=12)
 
 
 def _close_popup(g: _Gen) -> dict[str, Any]:
