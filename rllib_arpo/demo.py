@@ -27,7 +27,6 @@ from rllib_arpo.rollout import GroupRollout, RolloutSettings, policy_generate_fn
 HELD_OUT_SEEDS = range(0, 100_000)
 """Evaluation seeds: never drawn for training (RL seeds start at 100,000, warm start at 1,000,000)."""
 RL_SEED_START = 100_000
-LEVEL_SCREENS = {"grid112": (112, 112), "grid224": (224, 224)}
 
 
 @dataclass(frozen=True)

@@ -86,16 +86,13 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
                 seed=(self.config.seed or 0) + 1_000_003 * self.worker_index,
             ),
         )
-        self._rollout._idle_envs.append(probe_env)
+        self._rollout.add_idle_env(probe_env)
         self._num_samples = 0
         self._generate_fn = None
 
     def default_tasks(self) -> list[Any]:
         """The env's default training task list (``env.unwrapped.default_tasks()``), if it has one."""
-        envs = self._rollout._idle_envs
-        env = envs[0] if envs else self._env_factory()
-        if not envs:
-            envs.append(env)
+        env = self._rollout.idle_env()
         provider = getattr(env.unwrapped, "default_tasks", None)
         return list(provider()) if callable(provider) else []
 

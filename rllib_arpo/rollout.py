@@ -128,15 +128,6 @@ class EnvCallError(RuntimeError):
         self.timed_out = timed_out
 
 
-def call_with_timeout(fn: Callable[[], Any], timeout_s: float) -> Any:
-    """Runs ``fn`` in a daemon thread; raises ``EnvCallError`` on exception or timeout.
-
-    A hung call cannot be killed from Python; its thread is abandoned and the caller must not use
-    that env again (``_EpisodeSlot`` replaces it).
-    """
-    return _start_call(fn).result(timeout_s)
-
-
 class _PendingCall:
     def __init__(self, fn: Callable[[], Any]) -> None:
         self._value: Any = None
@@ -289,6 +280,16 @@ class GroupRollout:
         for episode in episodes:
             self._release_env(episode)
         return trajectories, stats
+
+    def add_idle_env(self, env: Any) -> None:
+        """Hand the loop an env made elsewhere (e.g. the one built to read the spaces)."""
+        self._idle_envs.append(env)
+
+    def idle_env(self) -> Any:
+        """An env that is not in an episode (made if there is none); it stays in the pool."""
+        if not self._idle_envs:
+            self._idle_envs.append(self.env_factory())
+        return self._idle_envs[-1]
 
     def _take_env(self) -> Any:
         return self._idle_envs.pop() if self._idle_envs else self.env_factory()

@@ -14,10 +14,6 @@ DEFAULT_RL_FAMILIES = "click_button,tick_checkboxes,switch_tab,close_popup"
 DEFAULT_LEVEL = "grid112"
 
 
-def _csv(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
 def _quiet_libraries() -> None:
     """The demo prints its own progress: silence library banners, deprecation notes and bars."""
     import logging
@@ -108,14 +104,15 @@ def demo_command(
     """Warm-start a tiny VLM agent, train ARPO on MiniDesk (CPU), report success before/after."""
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     _quiet_libraries()
+    from envs.minidesk.families import GRID_LEVELS
     from rllib_arpo import demo
-    from rllib_arpo.cli.warmstart_command import run_warmstart
+    from rllib_arpo.cli.warmstart_command import csv_list, run_warmstart
 
-    warm = _csv(warm_families)
-    rl = _csv(rl_families)
+    warm = csv_list(warm_families)
+    rl = csv_list(rl_families)
     out = Path(out_dir or f"runs/demo-{time.strftime('%Y%m%d-%H%M%S')}").resolve()
     out.mkdir(parents=True, exist_ok=True)
-    screen = demo.LEVEL_SCREENS[level]
+    screen = GRID_LEVELS[level]
     max_steps, max_new_tokens = 4, 48
 
     # 1. Warm start (built once, then cached).

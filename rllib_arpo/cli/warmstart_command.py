@@ -12,10 +12,8 @@ from pathlib import Path
 
 import click
 
-LEVEL_SCREENS = {"grid112": (112, 112), "grid224": (224, 224)}
 
-
-def _csv(value: str) -> list[str]:
+def csv_list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
@@ -78,8 +76,8 @@ def warmstart_command(
         out_dir,
         policy=policy,
         size=size,
-        families=_csv(families),
-        levels=_csv(levels),
+        families=csv_list(families),
+        levels=csv_list(levels),
         steps=steps,
         time_limit_min=time_limit_min,
         batch_size=batch_size,
@@ -126,7 +124,9 @@ def run_warmstart(
             f"unknown levels {bad_levels}; choose from {', '.join(family_module.LEVELS)}",
             param_hint="--levels",
         )
-    screens = {LEVEL_SCREENS.get(level, family_module.DEFAULT_SCREEN) for level in level_list}
+    screens = {
+        family_module.GRID_LEVELS.get(level, family_module.DEFAULT_SCREEN) for level in level_list
+    }
     if len(screens) > 1:
         raise click.BadParameter(
             f"levels {level_list} need different screen sizes {sorted(screens)}; warm-start one "
