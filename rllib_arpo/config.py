@@ -272,6 +272,7 @@ class ARPOConfig(AlgorithmConfig):
                 a tiny model written by ``arpo tiny-model``). Nothing is downloaded. None or
                 "tiny" means a random-init 1.4M tiny model, written once to a local cache
                 (``$RLLIB_ARPO_CACHE``, default ~/.cache/rllib-arpo): a smoke-test policy.
+                "warmstart" means the CPU demo's committed warm start (1.4M, grid112).
             policy_dtype: "auto" (bf16 on GPU, fp32 on CPU), "float32", "bfloat16", "float16".
             quantization: None, "nf4" (bitsandbytes 4-bit base, for LoRA on one GPU) or "int8".
             lora_rank: LoRA rank on the language model's linear layers; 0 = full fine-tuning.
@@ -571,7 +572,12 @@ CACHE_ENV_VAR = "RLLIB_ARPO_CACHE"
 
 
 def resolve_policy_path(path: str | None) -> str:
-    """``policy_path`` -> a checkpoint directory; None/"tiny" builds the cached tiny model once."""
+    """``policy_path`` -> a checkpoint directory: None/"tiny" builds the cached tiny model once,
+    "warmstart" is the committed warm start of the CPU demo (``rllib_arpo.checkpoints``)."""
+    from rllib_arpo.checkpoints import COMMITTED_WARMSTART, WARMSTART_POLICY
+
+    if path == WARMSTART_POLICY:
+        return str(COMMITTED_WARMSTART)
     if path not in (None, TINY_POLICY):
         return str(path)
     import os

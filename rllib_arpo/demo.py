@@ -17,16 +17,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rllib_arpo.core.groups import task_family
 from rllib_arpo.rollout import GroupRollout, RolloutSettings, policy_generate_fn
-
-HELD_OUT_SEEDS = range(0, 100_000)
-"""Evaluation seeds: never drawn for training (RL seeds start at 100,000, warm start at 1,000,000)."""
-RL_SEED_START = 100_000
 
 
 @dataclass(frozen=True)
@@ -49,19 +45,12 @@ class FamilyScore:
 
 
 def held_out_tasks(families: Sequence[str], level: str, episodes: int) -> list[str]:
-    """``episodes`` held-out task ids per family (seeds 0 .. episodes - 1)."""
-    from envs.minidesk.families import task_id
+    """``episodes`` held-out task ids per family (seeds 0 .. episodes - 1, never trained on)."""
+    from envs.minidesk.families import HELD_OUT_SEEDS, task_id
 
     if episodes > len(HELD_OUT_SEEDS):
         raise ValueError(f"at most {len(HELD_OUT_SEEDS)} held-out episodes per family")
     return [task_id(f, level, seed) for f in families for seed in range(episodes)]
-
-
-def training_tasks(families: Sequence[str], level: str, count: int = 2000) -> list[str]:
-    """RL task ids: seeds from ``RL_SEED_START`` on (disjoint from evaluation and warm start)."""
-    from envs.minidesk.families import task_id
-
-    return [task_id(f, level, RL_SEED_START + i) for f in families for i in range(count)]
 
 
 def evaluate_success(
@@ -95,6 +84,72 @@ def evaluate_success(
     return {f: FamilyScore(f, sum(v), len(v)) for f, v in sorted(outcomes.items())}
 
 
+def grid_cell_centres(screen_size: tuple[int, int], cell: int = 28) -> list[tuple[int, int]]:
+    """Centres of the ``cell``-px grid over a screen (where grid-level widgets sit)."""
+    width, height = screen_size
+    return [
+        (x + cell // 2, y + cell // 2)
+        for y in range(0, height - cell + 1, cell)
+        for x in range(0, width - cell + 1, cell)
+    ]
+
+
+def fixed_click_generate_fn(
+    point: tuple[int, int], coordinate_space: Callable[[int, int], Any]
+) -> Callable[[list[Any]], list[Any]]:
+    """A screen- and instruction-blind ``GenerateFn``: click the screen pixel ``point`` (written
+    in the policy's coordinate frame, as the model would), then ``finished()``."""
+    from rllib_arpo.rollout import TurnResponse
+
+    done = "Thought: The task is complete.\nAction: finished(content='')"
+
+    def click(screenshot: Any) -> str:
+        height, width = screenshot.shape[:2]
+        x, y = coordinate_space(width, height).to_model(*point)
+        return f"Thought: I click.\nAction: click(start_box='({x},{y})')"
+
+    def generate(requests: list[Any]) -> list[Any]:
+        return [
+            TurnResponse(done if r.previous_responses else click(r.screenshots[-1]), [], [])
+            for r in requests
+        ]
+
+    return generate
+
+
+def best_fixed_click(
+    env_factory: Callable[[], Any],
+    tasks: Sequence[str],
+    points: Sequence[tuple[int, int]],
+    coordinate_space: Callable[[int, int], Any],
+    *,
+    max_steps: int,
+) -> dict[str, FamilyScore]:
+    """Per family, the success of the best single fixed click (then ``finished()``) among the
+    screen pixels ``points`` on ``tasks``: what a policy that ignores the screen and the instruction reaches.
+    A trained policy at this level has learned a default, not to read the task."""
+    best: dict[str, FamilyScore] = {}
+    for point in points:
+        rollout = GroupRollout(
+            env_factory,
+            fixed_click_generate_fn(point, coordinate_space),
+            coordinate_space,
+            RolloutSettings(group_size=1, max_steps=max_steps),
+        )
+        try:
+            trajectories, _ = rollout.run(list(tasks), seed=0)
+        finally:
+            rollout.close()
+        outcomes: dict[str, list[bool]] = {}
+        for trajectory in trajectories:
+            outcomes.setdefault(task_family(trajectory.task_id), []).append(trajectory.is_success())
+        for family, results in outcomes.items():
+            score = FamilyScore(family, sum(results), len(results))
+            if family not in best or score.successes > best[family].successes:
+                best[family] = score
+    return dict(sorted(best.items()))
+
+
 def total_score(scores: dict[str, FamilyScore]) -> FamilyScore:
     return FamilyScore(
         "all",
@@ -114,35 +169,41 @@ def change_verdict(before: FamilyScore, after: FamilyScore) -> str:
     return f"{delta * 100:+.1f} pts ({z:+.1f} SE): {verdict}"
 
 
-def summary_table(before: dict[str, FamilyScore], after: dict[str, FamilyScore]) -> str:
-    """The before/after table the demo prints (success %, standard error, change, verdict)."""
-    rows = [f"{'family':<28} {'before':>15} {'after':>15}   change"]
+def summary_table(
+    before: dict[str, FamilyScore],
+    after: dict[str, FamilyScore],
+    fixed_click: dict[str, FamilyScore] | None = None,
+) -> str:
+    """The before/after table the demo prints (success %, standard error, change, verdict), with
+    the best fixed click's success per family when given (``best_fixed_click``)."""
+    blind = fixed_click or {}
+    header = f"{'family':<28} {'before':>15} {'after':>15}"
+    rows = [header + (f" {'fixed click':>12}" if blind else "") + "   change"]
     families = sorted(set(before) | set(after))
     pairs = [(f, before.get(f), after.get(f)) for f in families]
     pairs.append(("all", total_score(before), total_score(after)))
     for family, b, a in pairs:
         if b is None or a is None:
             continue
-        rows.append(
-            f"{family:<28} {b.rate * 100:6.1f}% ± {b.stderr * 100:4.1f} "
-            f"{a.rate * 100:6.1f}% ± {a.stderr * 100:4.1f}   {change_verdict(b, a)}"
-        )
+        row = f"{family:<28} {b.rate * 100:6.1f}% ± {b.stderr * 100:4.1f} {a.rate * 100:6.1f}% ± {a.stderr * 100:4.1f}"
+        if blind:
+            reference = total_score(blind) if family == "all" else blind.get(family)
+            row += f" {reference.rate * 100:11.1f}%" if reference else f" {'':>12}"
+        rows.append(f"{row}   {change_verdict(b, a)}")
     return "\n".join(rows)
 
 
-@dataclass
-class DemoResult:
-    """What the demo measured and where it wrote things."""
-
-    before: dict[str, FamilyScore]
-    after: dict[str, FamilyScore]
-    iterations: int
-    train_seconds: float
-    checkpoint: Path
-    tensorboard_dir: Path
-    policy_dir: Path
-    interrupted: bool = False
-    history: list[dict[str, float]] = field(default_factory=list)
+def sampled_success_trend(
+    history: Sequence[dict[str, float]], fraction: float = 0.1
+) -> tuple[float, float, int] | None:
+    """Mean sampled (T=1) training success over the first and the last ``fraction`` of the
+    iterations, and how many iterations each mean covers; None with fewer than 2 iterations."""
+    rates = [h["success_rate"] for h in history if not math.isnan(h["success_rate"])]
+    if len(rates) < 2:
+        return None
+    window = max(1, min(len(rates) // 2, round(len(rates) * fraction)))
+    first, last = rates[:window], rates[-window:]
+    return sum(first) / window, sum(last) / window, window
 
 
 def train_arpo(

@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,8 @@ class MiniDeskEnv(gym.Env):
         task: Default task for ``reset`` without ``options["task"]``; None samples a procedural
             task (family, level) with the env's RNG.
         task_dir: Directory of OSWorld task files for id lookup (default: repository test_data).
+        task_families: Procedural families that ``default_tasks`` and sampled tasks use (default: all).
+        training_seeds: Seeds per (family, level) in ``default_tasks``.
         now: Virtual clock (default: today at 10:00, see ``default_now``).
         render_mode: ``"rgb_array"`` or None.
     """
@@ -110,6 +113,8 @@ class MiniDeskEnv(gym.Env):
         max_steps: int = DEFAULT_MAX_STEPS,
         task: dict[str, Any] | str | None = None,
         task_dir: str | Path | None = None,
+        task_families: Sequence[str] | None = None,
+        training_seeds: int = 4,
         now: dt.datetime | None = None,
         render_mode: str | None = None,
     ):
@@ -120,8 +125,18 @@ class MiniDeskEnv(gym.Env):
             raise ValueError(f"max_steps must be >= 1, got {max_steps}")
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        known = families.FAMILIES
+        unknown = sorted(set(task_families or ()) - set(known))
+        if unknown:
+            raise ValueError(
+                f"unknown task_families {unknown}; expected some of {', '.join(known)}"
+            )
+        if training_seeds < 1:
+            raise ValueError(f"training_seeds must be >= 1, got {training_seeds}")
         self.screen_size = (width, height)
         self.max_steps = max_steps
+        self.task_families = tuple(task_families) if task_families else known
+        self.training_seeds = training_seeds
         self.default_task = task
         self.task_dir = Path(task_dir) if task_dir is not None else default_test_data()
         self.fixed_now = now
@@ -179,19 +194,16 @@ class MiniDeskEnv(gym.Env):
             f"and not a task file stem under {self.task_dir}"
         )
 
-    def default_tasks(self, seeds_per_level: int = 4) -> list[str]:
-        """A fixed training task list: every family at every level this screen size allows,
-        ``seeds_per_level`` seeds each (what ``rllib train --algo ARPO --env minidesk`` trains on
-        when no task list is given)."""
-        return [
-            families.task_id(family, level, seed)
-            for family in families.FAMILIES
-            for level in families.levels_for(self.screen_size)
-            for seed in range(seeds_per_level)
-        ]
+    def default_tasks(self) -> list[str]:
+        """A fixed training task list: the env's families at every level this screen size
+        allows, ``training_seeds`` seeds each from ``families.TRAINING_SEED_START`` (what
+        ``rllib train --algo ARPO --env minidesk`` trains on when no task list is given)."""
+        return families.training_task_ids(
+            self.task_families, families.levels_for(self.screen_size), self.training_seeds
+        )
 
     def _sample_task(self) -> str:
-        family = families.FAMILIES[int(self.np_random.integers(len(families.FAMILIES)))]
+        family = self.task_families[int(self.np_random.integers(len(self.task_families)))]
         levels = families.levels_for(self.screen_size)
         level = levels[int(self.np_random.integers(len(levels)))]
         return families.task_id(family, level, int(self.np_random.integers(1_000_000)))

@@ -18,6 +18,7 @@ Each task carries ``task["minidesk"]["plan"]``: the sub-goals the scripted exper
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from envs.minidesk.apps import sites
@@ -171,8 +172,32 @@ TITLES = ("Settings", "Control panel", "Order form", "Preferences", "Dashboard",
 COLOURS = tuple(PALETTE)
 
 
+HELD_OUT_SEEDS = range(0, 100_000)
+"""Seeds kept for evaluation: training task lists and warm-start demos never draw them."""
+TRAINING_SEED_START = 100_000
+"""RL training tasks use seeds from here (``training_task_ids``)."""
+DEMO_SEED_START = 1_000_000
+"""``arpo warmstart`` draws its demonstration tasks from here on."""
+
+
 def task_id(family: str, level: str, seed: int) -> str:
     return f"{ID_PREFIX}{family}/{level}/{seed}"
+
+
+def training_task_ids(
+    family_names: Sequence[str], level_names: Sequence[str], seeds: int
+) -> list[str]:
+    """``seeds`` training task ids per (family, level), seeds from ``TRAINING_SEED_START`` (disjoint
+    from the held-out evaluation seeds and from the warm start's demonstrations)."""
+    unknown = [f for f in family_names if f not in FAMILIES]
+    if unknown:
+        raise ValueError(f"unknown families {unknown}; expected some of {', '.join(FAMILIES)}")
+    return [
+        task_id(family, level, TRAINING_SEED_START + i)
+        for family in family_names
+        for level in level_names
+        for i in range(seeds)
+    ]
 
 
 def levels_for(screen_size: tuple[int, int]) -> tuple[str, ...]:

@@ -226,6 +226,11 @@ def train(
     is_flag=True,
     help="Check the file and print the trials and resources; start nothing.",
 )
+@click.option(
+    "--stop-iters",
+    type=click.IntRange(min=1),
+    help="Training iterations per trial (added to the file's stop criteria).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Also show Tune's own status tables.")
 def tune_command(
     file: Path,
@@ -233,10 +238,12 @@ def tune_command(
     name: str | None,
     restore: Path | None,
     dry_run: bool,
+    stop_iters: int | None,
     verbose: bool,
 ) -> None:
     """Run the sweep described by FILE (docs/configuration.md)."""
     spec = _load_spec(file, {"storage_path": storage_path, "name": name})
+    _apply_flags(spec, stop_iters, None, None, None)
     if dry_run:
         _register_and_check_env(spec)
         _print_plan(spec)

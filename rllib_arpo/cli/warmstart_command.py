@@ -145,7 +145,7 @@ def run_warmstart(
         raise click.ClickException(str(error)) from None
     env = MiniDeskEnv(screen_size=screens.pop())
     rng_tasks = [
-        family_module.task_id(family, level, 1_000_000 + i)
+        family_module.task_id(family, level, family_module.DEMO_SEED_START + i)
         for family in family_list
         for level in level_list
         for i in range(20_000)
@@ -160,8 +160,11 @@ def run_warmstart(
             last_print[0] = now
             rate = (step + 1) / max(now, 1e-9)
             eta = (steps - step - 1) / rate
+            if time_limit_min is not None:
+                eta = min(eta, max(0.0, time_limit_min * 60 - now))
+            done = f"{step + 1}" if time_limit_min else f"{step + 1}/{steps}"
             echo(
-                f"\rwarmstart step {step + 1}/{steps}  loss {loss:.4f}  {rate:.1f} steps/s  "
+                f"\rwarmstart step {done}  loss {loss:.4f}  {rate:.1f} steps/s  "
                 f"elapsed {now / 60:.1f} min  eta {eta / 60:.1f} min   ",
                 nl=False,
             )

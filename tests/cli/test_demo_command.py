@@ -7,8 +7,22 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from rllib_arpo.checkpoints import (
+    COMMITTED_WARMSTART,
+    COMMITTED_WARMSTART_FAMILIES,
+    COMMITTED_WARMSTART_LEVEL,
+    committed_warmstart,
+    warmstart_record,
+)
 from rllib_arpo.cli import arpo
-from rllib_arpo.demo import FamilyScore, change_verdict, summary_table
+from rllib_arpo.demo import (
+    FamilyScore,
+    best_fixed_click,
+    change_verdict,
+    grid_cell_centres,
+    sampled_success_trend,
+    summary_table,
+)
 
 
 def test_verdict_says_when_a_change_is_within_noise() -> None:
@@ -26,6 +40,47 @@ def test_verdict_says_when_a_change_is_within_noise() -> None:
         and "60.0% ±  4.9" in table
         and table.splitlines()[-1].startswith("all")
     )
+    with_reference = summary_table({"f": before}, {"f": large}, {"f": FamilyScore("f", 37, 100)})
+    assert "fixed click" in with_reference.splitlines()[0]
+    assert "37.0%" in with_reference.splitlines()[1]
+
+
+def test_grid_cell_centres_cover_the_token_grid() -> None:
+    centres = grid_cell_centres((112, 112))
+    assert len(centres) == 16 and centres[0] == (14, 14) and centres[-1] == (98, 98)
+    assert len(grid_cell_centres((224, 224))) == 64
+
+
+def test_best_fixed_click_matches_clicking_each_point_by_hand() -> None:
+    """The screen-blind reference equals stepping MiniDesk with each click, then DONE."""
+    from envs.minidesk.env import MiniDeskEnv
+    from rllib_arpo.core.coords import CoordinateSpace
+
+    def env_factory() -> MiniDeskEnv:
+        return MiniDeskEnv(screen_size=(112, 112), max_steps=4)
+
+    tasks = [f"minidesk/select_dropdown/grid112/{seed}" for seed in range(12)]
+    points = [(56, 42), (56, 70), (56, 98), (14, 14)]
+    env = env_factory()
+    by_hand = {}
+    for x, y in points:
+        wins = 0
+        for task in tasks:
+            env.reset(options={"task": task})
+            env.step(f"pyautogui.click(x={x}, y={y})")
+            wins += env.step("DONE")[1] > 0.5
+        by_hand[(x, y)] = wins
+    assert len(set(by_hand.values())) > 1  # the points differ, so "best" means something
+    scores = best_fixed_click(
+        env_factory,
+        tasks,
+        points,
+        lambda w, h: CoordinateSpace(w, h, 2 * w, 2 * h),  # model frame twice the screen
+        max_steps=4,
+    )
+    assert list(scores) == ["select_dropdown/grid112"]
+    assert scores["select_dropdown/grid112"].successes == max(by_hand.values())
+    assert scores["select_dropdown/grid112"].episodes == len(tasks)
 
 
 @pytest.mark.ray
@@ -61,5 +116,50 @@ def test_one_iteration_demo_prints_a_summary_from_its_own_numbers(tmp_path, monk
     after = summary["after"]["click_button/grid112"]
     assert f"{before * 100:6.1f}% ±" in result.output and f"{after * 100:6.1f}% ±" in result.output
     assert f"tensorboard --logdir {out / 'tensorboard'}" in result.output
+    fixed = summary["fixed_click"]["click_button/grid112"]
+    assert 0.0 <= fixed <= 1.0 and "fixed click" in result.output
     assert (out / "checkpoint").is_dir() and (out / "policy" / "config.json").exists()
     assert any((out / "tensorboard").iterdir())
+
+
+def test_sampled_success_trend_compares_first_and_last_tenth() -> None:
+    history = (
+        [{"success_rate": 0.2}] * 10 + [{"success_rate": 0.5}] * 80 + [{"success_rate": 0.9}] * 10
+    )
+    assert sampled_success_trend(history) == pytest.approx((0.2, 0.9, 10))
+    assert sampled_success_trend([{"success_rate": 0.3}]) is None
+    short = [{"success_rate": 0.0}, {"success_rate": float("nan")}, {"success_rate": 1.0}]
+    assert sampled_success_trend(short) == (0.0, 1.0, 1)
+
+
+def test_the_committed_warm_start_loads_and_records_how_it_was_made() -> None:
+    from rllib_arpo.policy.load import load_policy
+
+    path = committed_warmstart(COMMITTED_WARMSTART_FAMILIES, COMMITTED_WARMSTART_LEVEL, seed=0)
+    assert path == COMMITTED_WARMSTART
+    record = warmstart_record(path)
+    assert record["command"].startswith("arpo warmstart ") and record["steps"] == 2291
+    assert record["duration_s"] > 60 and not record["interrupted"]
+    assert sum(f.stat().st_size for f in path.iterdir()) < 8 * 2**20
+    policy = load_policy(path)
+    assert sum(p.numel() for p in policy.model.parameters()) < 2_000_000
+    # Other families, levels or seeds are not what it was trained on: the demo builds those.
+    assert committed_warmstart(["click_button"], COMMITTED_WARMSTART_LEVEL, seed=0) is None
+    assert committed_warmstart(COMMITTED_WARMSTART_FAMILIES, "grid224", seed=0) is None
+    assert committed_warmstart(COMMITTED_WARMSTART_FAMILIES, COMMITTED_WARMSTART_LEVEL, 1) is None
+
+
+@pytest.mark.ray
+def test_default_demo_starts_from_the_committed_warm_start(tmp_path, monkeypatch) -> None:
+    """README command 1 with its defaults, cut to one iteration and a few evaluation episodes."""
+    monkeypatch.setenv("RLLIB_ARPO_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "run"
+    args = ["demo", "--out", str(out), "--iterations", "1", "--eval-episodes", "4"]
+    result = CliRunner().invoke(arpo, args)
+    assert result.exit_code == 0, result.output
+    assert f"warm start: {COMMITTED_WARMSTART} (2291 supervised steps" in result.output
+    assert not (tmp_path / "cache").exists()  # nothing was built
+    summary = json.loads((out / "summary.json").read_text())
+    assert list(summary["before"]) == ["drag_slider/grid112", "select_dropdown/grid112"]
+    assert summary["warmstart"] == str(COMMITTED_WARMSTART)
+    assert "sampled success while training" not in result.output  # one iteration: no trend

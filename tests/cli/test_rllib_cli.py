@@ -204,6 +204,27 @@ def test_tune_runs_a_two_trial_sweep(tmp_path: Path) -> None:
 
 @pytest.mark.ray
 @pytest.mark.slow
+def test_tune_runs_the_grpo_vs_arpo_sweep_at_tiny_size(tmp_path: Path) -> None:
+    """The shipped GRPO-vs-ARPO sweep cut to one seed (2 trials: replay off, on), 1 iteration."""
+    import yaml
+
+    spec = yaml.safe_load((REPO / "tune_configs" / "minidesk_grpo_vs_arpo.yaml").read_text())
+    spec["seeds"] = [0]
+    spec["config"]["training"].update(group_size=2, tasks_per_iteration=2, minibatch_size=4)
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(yaml.safe_dump(spec))
+    result = invoke("tune", str(sweep), "--storage-path", str(tmp_path), "--stop-iters", "1")
+    assert result.exit_code == 0, result.output
+    assert len(re.findall(r"\] iter 1/1  success \d\.\d{3}", result.output)) == 2
+    assert len(_checkpoints(result.output)) == 2
+    trials = sorted((tmp_path / "minidesk-grpo-vs-arpo").glob("ARPO_minidesk_*"))
+    assert len(trials) == 2
+    replay = sorted("use_replay=True" in t.name for t in trials)
+    assert replay == [False, True], [t.name for t in trials]
+
+
+@pytest.mark.ray
+@pytest.mark.slow
 def test_train_arpo_on_minidesk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`rllib train --algo ARPO --env minidesk --stop-iters 2` with the CPU demo's settings."""
     try:
