@@ -163,3 +163,31 @@ def test_default_demo_starts_from_the_committed_warm_start(tmp_path, monkeypatch
     assert list(summary["before"]) == ["drag_slider/grid112", "select_dropdown/grid112"]
     assert summary["warmstart"] == str(COMMITTED_WARMSTART)
     assert "sampled success while training" not in result.output  # one iteration: no trend
+
+
+def test_ctrl_c_during_training_keeps_the_algorithm_for_the_checkpoint(tmp_path) -> None:
+    """Ctrl-C stops training, not the demo: the algorithm comes back to be saved and evaluated."""
+    from rllib_arpo.demo import train_arpo
+
+    class InterruptedAlgo:
+        calls = 0
+
+        def train(self) -> dict:
+            self.calls += 1
+            if self.calls == 3:
+                raise KeyboardInterrupt
+            return {"rollout/success_rate": 0.25 * self.calls, "reward/mean": 0.0}
+
+    class Config:
+        def training(self, **settings):
+            self.settings = settings
+            return self
+
+        def build_algo(self) -> InterruptedAlgo:
+            return InterruptedAlgo()
+
+    config = Config()
+    algo, done, _, interrupted, history = train_arpo(config, tmp_path, iterations=10, minutes=None)
+    assert isinstance(algo, InterruptedAlgo) and interrupted and done == 2
+    assert [h["success_rate"] for h in history] == [0.25, 0.5]
+    assert config.settings == {"tensorboard_dir": str(tmp_path / "tensorboard")}
