@@ -143,7 +143,11 @@ def shoot(driver, port: int, args: argparse.Namespace) -> None:
         set_input(driver, tag_filter, "^episode/strip$")
         time.sleep(4)
         path = args.out / args.name.replace(".png", "_images.png")
-        driver.save_screenshot(str(path))
+        cards = driver.find_elements(By.CSS_SELECTOR, "card-view")
+        if cards:  # just the image card, at the size TensorBoard shows it
+            cards[0].screenshot(str(path))
+        else:
+            driver.save_screenshot(str(path))
         print(f"wrote {path}")
 
 
