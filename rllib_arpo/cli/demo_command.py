@@ -103,6 +103,12 @@ def _cache_dir() -> Path:
     show_default=True,
     help="Optimizer passes over each iteration's batch (RLlib's num_epochs).",
 )
+@click.option(
+    "--replay/--no-replay",
+    default=True,
+    show_default=True,
+    help="Success replay (ARPO) or none (plain GRPO, for comparison).",
+)
 @click.option("--seed", default=0, show_default=True)
 def demo_command(
     out_dir: str | None,
@@ -118,6 +124,7 @@ def demo_command(
     tasks_per_iteration: int,
     lr: float,
     epochs: int,
+    replay: bool,
     seed: int,
 ) -> None:
     """Warm-start a tiny VLM agent, train ARPO on MiniDesk (CPU), report success before/after."""
@@ -228,6 +235,7 @@ def demo_command(
             policy_path=str(warm_path),
             lr=lr,
             num_epochs=epochs,
+            use_replay=replay,
             minibatch_size=group_size * tasks_per_iteration,
         )
         .debugging(seed=seed)
@@ -235,7 +243,8 @@ def demo_command(
     budget = f"{iterations} iterations" if iterations is not None else f"{minutes:g} min"
     click.echo(
         f"[3/4] ARPO on {', '.join(rl)} ({level}): {budget}, "
-        f"{tasks_per_iteration} tasks x {group_size} episodes per iteration"
+        f"{tasks_per_iteration} tasks x {group_size} episodes per iteration, "
+        f"success replay {'on' if replay else 'off (GRPO)'}"
     )
 
     recent: list[float] = []
@@ -279,6 +288,7 @@ def demo_command(
         "fixed_click": {f: s.rate for f, s in fixed_click.items()},
         "episodes_per_family": eval_episodes,
         "iterations": done,
+        "use_replay": replay,
         "train_seconds": round(seconds, 1),
         "interrupted": interrupted,
         "history": history,

@@ -107,11 +107,13 @@ def test_one_iteration_demo_prints_a_summary_from_its_own_numbers(tmp_path, monk
             "click_button",
             "--warm-families",
             "click_button",
+            "--no-replay",
         ],
     )
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["iterations"] == 1 and summary["episodes_per_family"] == 2
+    assert summary["use_replay"] is False and "success replay off (GRPO)" in result.output
     before = summary["before"]["click_button/grid112"]
     after = summary["after"]["click_button/grid112"]
     assert f"{before * 100:6.1f}% ±" in result.output and f"{after * 100:6.1f}% ±" in result.output
@@ -162,6 +164,7 @@ def test_default_demo_starts_from_the_committed_warm_start(tmp_path, monkeypatch
     summary = json.loads((out / "summary.json").read_text())
     assert list(summary["before"]) == ["drag_slider/grid112", "select_dropdown/grid112"]
     assert summary["warmstart"] == str(COMMITTED_WARMSTART)
+    assert summary["use_replay"] is True and "success replay on" in result.output
     assert "sampled success while training" not in result.output  # one iteration: no trend
 
 
