@@ -19,8 +19,6 @@ from rllib_arpo.checkpoints import (
 DEFAULT_WARM_FAMILIES = ",".join(COMMITTED_WARMSTART_FAMILIES)
 # The warm start saw no demonstrations of these; its success on them is partial.
 DEFAULT_RL_FAMILIES = "drag_slider,select_dropdown"
-TRAINING_SEEDS = 2000
-"""RL task seeds per family (from ``families.TRAINING_SEED_START``; held-out ones start at 0)."""
 PROGRESS_WINDOW = 50
 """Iterations the progress line averages sampled success over."""
 
@@ -104,6 +102,14 @@ def _cache_dir() -> Path:
     help="Optimizer passes over each iteration's batch (RLlib's num_epochs).",
 )
 @click.option(
+    "--training-seeds",
+    default=16,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="RL training tasks per family (seeds from 100,000; held-out seeds start at 0). Success "
+    "replay is per task: it acts when tasks come back.",
+)
+@click.option(
     "--replay/--no-replay",
     default=True,
     show_default=True,
@@ -124,6 +130,7 @@ def demo_command(
     tasks_per_iteration: int,
     lr: float,
     epochs: int,
+    training_seeds: int,
     replay: bool,
     seed: int,
 ) -> None:
@@ -223,7 +230,7 @@ def demo_command(
                 "screen_size": list(screen),
                 "max_steps": max_steps,
                 "task_families": rl,
-                "training_seeds": TRAINING_SEEDS,
+                "training_seeds": training_seeds,
             },
         )
         .training(
@@ -242,7 +249,7 @@ def demo_command(
     )
     budget = f"{iterations} iterations" if iterations is not None else f"{minutes:g} min"
     click.echo(
-        f"[3/4] ARPO on {', '.join(rl)} ({level}): {budget}, "
+        f"[3/4] ARPO on {', '.join(rl)} ({level}, {training_seeds} training tasks each): {budget}, "
         f"{tasks_per_iteration} tasks x {group_size} episodes per iteration, "
         f"success replay {'on' if replay else 'off (GRPO)'}"
     )
@@ -289,6 +296,7 @@ def demo_command(
         "episodes_per_family": eval_episodes,
         "iterations": done,
         "use_replay": replay,
+        "training_seeds": training_seeds,
         "train_seconds": round(seconds, 1),
         "interrupted": interrupted,
         "history": history,

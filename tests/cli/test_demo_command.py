@@ -108,12 +108,15 @@ def test_one_iteration_demo_prints_a_summary_from_its_own_numbers(tmp_path, monk
             "--warm-families",
             "click_button",
             "--no-replay",
+            "--training-seeds",
+            "3",
         ],
     )
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["iterations"] == 1 and summary["episodes_per_family"] == 2
     assert summary["use_replay"] is False and "success replay off (GRPO)" in result.output
+    assert summary["training_seeds"] == 3 and "(grid112, 3 training tasks each)" in result.output
     before = summary["before"]["click_button/grid112"]
     after = summary["after"]["click_button/grid112"]
     assert f"{before * 100:6.1f}% ±" in result.output and f"{after * 100:6.1f}% ±" in result.output
