@@ -53,24 +53,19 @@ def held_out_tasks(families: Sequence[str], level: str, episodes: int) -> list[s
     return [task_id(f, level, seed) for f in families for seed in range(episodes)]
 
 
-def evaluate_success(
-    policy: Any,
+def success_by_family(
+    generate: Callable[[list[Any]], list[Any]],
+    coordinate_space: Callable[[int, int], Any],
     env_factory: Callable[[], Any],
     tasks: Sequence[str],
     *,
     max_steps: int,
-    max_new_tokens: int,
     batch_tasks: int = 32,
 ) -> dict[str, FamilyScore]:
-    """Greedy success rate per task family (one episode per task id), batched across tasks."""
-    from rllib_arpo.policy.generate import SamplingParams
-
-    greedy = SamplingParams(temperature=0.0, max_new_tokens=max_new_tokens)
+    """Success rate per task family of one episode per task id under ``generate`` (a rollout
+    ``GenerateFn``), batched across tasks."""
     rollout = GroupRollout(
-        env_factory,
-        policy_generate_fn(policy, greedy),
-        policy.coordinate_space,
-        RolloutSettings(group_size=1, max_steps=max_steps),
+        env_factory, generate, coordinate_space, RolloutSettings(group_size=1, max_steps=max_steps)
     )
     outcomes: dict[str, list[bool]] = {}
     try:
@@ -82,6 +77,27 @@ def evaluate_success(
     finally:
         rollout.close()
     return {f: FamilyScore(f, sum(v), len(v)) for f, v in sorted(outcomes.items())}
+
+
+def evaluate_success(
+    policy: Any,
+    env_factory: Callable[[], Any],
+    tasks: Sequence[str],
+    *,
+    max_steps: int,
+    max_new_tokens: int,
+) -> dict[str, FamilyScore]:
+    """Greedy success rate per task family of ``policy`` (one episode per task id)."""
+    from rllib_arpo.policy.generate import SamplingParams
+
+    greedy = SamplingParams(temperature=0.0, max_new_tokens=max_new_tokens)
+    return success_by_family(
+        policy_generate_fn(policy, greedy),
+        policy.coordinate_space,
+        env_factory,
+        tasks,
+        max_steps=max_steps,
+    )
 
 
 def grid_cell_centres(screen_size: tuple[int, int], cell: int = 28) -> list[tuple[int, int]]:
@@ -130,21 +146,14 @@ def best_fixed_click(
     A trained policy at this level has learned a default, not to read the task."""
     best: dict[str, FamilyScore] = {}
     for point in points:
-        rollout = GroupRollout(
-            env_factory,
+        scores = success_by_family(
             fixed_click_generate_fn(point, coordinate_space),
             coordinate_space,
-            RolloutSettings(group_size=1, max_steps=max_steps),
+            env_factory,
+            tasks,
+            max_steps=max_steps,
         )
-        try:
-            trajectories, _ = rollout.run(list(tasks), seed=0)
-        finally:
-            rollout.close()
-        outcomes: dict[str, list[bool]] = {}
-        for trajectory in trajectories:
-            outcomes.setdefault(task_family(trajectory.task_id), []).append(trajectory.is_success())
-        for family, results in outcomes.items():
-            score = FamilyScore(family, sum(results), len(results))
+        for family, score in scores.items():
             if family not in best or score.successes > best[family].successes:
                 best[family] = score
     return dict(sorted(best.items()))

@@ -125,17 +125,12 @@ class MiniDeskEnv(gym.Env):
             raise ValueError(f"max_steps must be >= 1, got {max_steps}")
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        known = families.FAMILIES
-        unknown = sorted(set(task_families or ()) - set(known))
-        if unknown:
-            raise ValueError(
-                f"unknown task_families {unknown}; expected some of {', '.join(known)}"
-            )
+        families.check_family_names(task_families or (), field="task_families")
         if training_seeds < 1:
             raise ValueError(f"training_seeds must be >= 1, got {training_seeds}")
         self.screen_size = (width, height)
         self.max_steps = max_steps
-        self.task_families = tuple(task_families) if task_families else known
+        self.task_families = tuple(task_families) if task_families else families.FAMILIES
         self.training_seeds = training_seeds
         self.default_task = task
         self.task_dir = Path(task_dir) if task_dir is not None else default_test_data()

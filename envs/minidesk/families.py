@@ -184,14 +184,19 @@ def task_id(family: str, level: str, seed: int) -> str:
     return f"{ID_PREFIX}{family}/{level}/{seed}"
 
 
+def check_family_names(family_names: Sequence[str], field: str = "families") -> None:
+    """ValueError naming ``field`` and the unknown names unless every name is in ``FAMILIES``."""
+    unknown = sorted(set(family_names) - set(FAMILIES))
+    if unknown:
+        raise ValueError(f"unknown {field} {unknown}; expected some of {', '.join(FAMILIES)}")
+
+
 def training_task_ids(
     family_names: Sequence[str], level_names: Sequence[str], seeds: int
 ) -> list[str]:
     """``seeds`` training task ids per (family, level), seeds from ``TRAINING_SEED_START`` (disjoint
     from the held-out evaluation seeds and from the warm start's demonstrations)."""
-    unknown = [f for f in family_names if f not in FAMILIES]
-    if unknown:
-        raise ValueError(f"unknown families {unknown}; expected some of {', '.join(FAMILIES)}")
+    check_family_names(family_names)
     return [
         task_id(family, level, TRAINING_SEED_START + i)
         for family in family_names
