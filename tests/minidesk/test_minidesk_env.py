@@ -121,6 +121,33 @@ def test_bad_constructor_arguments_name_the_value() -> None:
         MiniDeskEnv(screen_size=(10, 10))
     with pytest.raises(ValueError, match="max_steps"):
         MiniDeskEnv(max_steps=0)
+    with pytest.raises(ValueError, match=r"unknown task_families \['nope'\]"):
+        MiniDeskEnv(task_families=["click_button", "nope"])
+    with pytest.raises(ValueError, match="training_seeds"):
+        MiniDeskEnv(training_seeds=0)
+
+
+def test_task_families_and_training_seeds_shape_the_training_tasks() -> None:
+    """Only the chosen families, every grid level the screen allows, seeds from 100,000 on
+    (never the held-out evaluation seeds); sampled tasks stay within the families too."""
+    from envs.minidesk.families import HELD_OUT_SEEDS, TRAINING_SEED_START
+
+    env = MiniDeskEnv(
+        screen_size=(112, 112), task_families=["drag_slider", "select_dropdown"], training_seeds=3
+    )
+    tasks = env.default_tasks()
+    assert tasks[:3] == [
+        f"minidesk/drag_slider/grid112/{TRAINING_SEED_START + i}" for i in range(3)
+    ]
+    assert (
+        len(tasks) == 6
+        and tasks[-1] == f"minidesk/select_dropdown/grid112/{TRAINING_SEED_START + 2}"
+    )
+    assert all(int(t.rsplit("/", 1)[1]) not in HELD_OUT_SEEDS for t in tasks)
+    env.reset(seed=0)
+    for _ in range(10):
+        _, info = env.reset()
+        assert info["task_id"].split("/")[1] in ("drag_slider", "select_dropdown")
 
 
 def test_rllib_registration_is_lazy_and_callable() -> None:
