@@ -51,8 +51,8 @@ def load_task_list(tasks: Any) -> list[Any]:
         return []
     if isinstance(tasks, (list, tuple)):
         return list(tasks)
-    from rllib_arpo.evaluation import EvalError
-    from rllib_arpo.evaluation import load_task_list as read_task_list_file
+    from rllib_arpo.evaluation.run import EvalError
+    from rllib_arpo.evaluation.run import load_task_list as read_task_list_file
 
     try:
         return [ref.task_id for ref in read_task_list_file(tasks)]

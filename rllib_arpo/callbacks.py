@@ -100,7 +100,7 @@ class ARPOTensorBoardCallback(RLlibCallback):
             writer.add_scalar(name, value, step)
         sample = getattr(algorithm, "last_sampled_trajectory", None)
         if sample is not None and step % IMAGE_EVERY == 0:
-            from rllib_arpo.visualize import to_hwc_uint8, trajectory_strip
+            from rllib_arpo.outputs.drawing import to_hwc_uint8, trajectory_strip
 
             strip = trajectory_strip(sample, thumb_width=224, max_steps=6)
             writer.add_image("episode/strip", to_hwc_uint8(strip), step, dataformats="HWC")

@@ -573,8 +573,8 @@ CACHE_ENV_VAR = "RLLIB_ARPO_CACHE"
 
 def resolve_policy_path(path: str | None) -> str:
     """``policy_path`` -> a checkpoint directory: None/"tiny" builds the cached tiny model once,
-    "warmstart" is the committed warm start of the CPU demo (``rllib_arpo.checkpoints``)."""
-    from rllib_arpo.checkpoints import COMMITTED_WARMSTART, WARMSTART_POLICY
+    "warmstart" is the committed warm start of the CPU demo (``rllib_arpo.policy.paths``)."""
+    from rllib_arpo.policy.paths import COMMITTED_WARMSTART, WARMSTART_POLICY
 
     if path == WARMSTART_POLICY:
         return str(COMMITTED_WARMSTART)

@@ -33,7 +33,7 @@ from ray.tune.registry import ENV_CREATOR, _global_registry
 
 from rllib_arpo.core import metrics as M
 from rllib_arpo.episodes import trajectory_to_episode
-from rllib_arpo.rollout import (
+from rllib_arpo.rollout.loop import (
     GroupRollout,
     RolloutSettings,
     TurnRequest,

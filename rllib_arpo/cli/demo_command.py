@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from rllib_arpo.checkpoints import (
+from rllib_arpo.policy.paths import (
     COMMITTED_WARMSTART_FAMILIES,
     COMMITTED_WARMSTART_LEVEL,
     committed_warmstart,
@@ -138,8 +138,8 @@ def demo_command(
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     _quiet_libraries()
     from envs.minidesk.families import GRID_LEVELS
-    from rllib_arpo import demo
     from rllib_arpo.cli.warmstart_command import csv_list, run_warmstart
+    from rllib_arpo.recipes import demo
 
     warm = csv_list(warm_families)
     rl = csv_list(rl_families)

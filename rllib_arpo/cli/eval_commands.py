@@ -1,4 +1,4 @@
-"""``arpo eval`` and ``arpo select-tasks``: thin over ``rllib_arpo.evaluation``.
+"""``arpo eval`` and ``arpo select-tasks``: thin over ``rllib_arpo.evaluation.run``.
 
 ``register(group)`` adds both commands to the ``arpo`` group. Errors a user can fix (missing or
 malformed task lists, an unknown env or task, a policy path that does not load) end the command
@@ -98,7 +98,7 @@ def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from rllib_arpo.evaluation import EvalError
+        from rllib_arpo.evaluation.run import EvalError
 
         try:
             return command(*args, **kwargs)
@@ -110,7 +110,7 @@ def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _prepare(options: dict[str, Any], refs: list[Any]) -> tuple[Any, Any, int]:
     """(env factory, policy, parallel) from the shared options; fails early on bad inputs."""
-    from rllib_arpo.evaluation import (
+    from rllib_arpo.evaluation.run import (
         DEFAULT_PARALLEL,
         EnvSpec,
         EvalError,
@@ -197,14 +197,14 @@ def eval_command(
 ) -> None:
     """Run every task --trials times; write a parquet of every step, the per-task table
     (results.csv/json) and report.html; print the table."""
-    from rllib_arpo.evaluation import (
+    from rllib_arpo.evaluation.report import ReportWriter
+    from rllib_arpo.evaluation.run import (
         format_table,
         load_task_list,
         merge_task_lists,
         task_table,
         write_table,
     )
-    from rllib_arpo.report import ReportWriter
 
     refs = load_task_list(tasks_path)
     if noisy_path:
@@ -263,7 +263,7 @@ def select_tasks_command(
     solved at least --min-success times (and, for middle difficulty, with a success rate within
     [--min-rate, --max-rate]); writes selected_tasks.json ({domain: [ids]}) and
     task_success.csv/json (every task's count)."""
-    from rllib_arpo.evaluation import (
+    from rllib_arpo.evaluation.run import (
         check_selection_bounds,
         count_successes,
         format_counts,
@@ -303,8 +303,8 @@ def select_tasks_command(
 def _run_logged(refs, factory, policy, parallel: int, options: dict, out: Path, sinks: list):
     """Every (task, trial) once, each finished batch written to ``out/episodes.parquet`` (and to
     the extra ``sinks``); the policy is closed afterwards."""
-    from rllib_arpo.episode_log import EpisodeLogWriter
-    from rllib_arpo.evaluation import run_evaluation
+    from rllib_arpo.evaluation.run import run_evaluation
+    from rllib_arpo.outputs.episode_log import EpisodeLogWriter
 
     try:
         with EpisodeLogWriter(

@@ -1,7 +1,7 @@
 """The ``rllib`` command: ``rllib train`` and ``rllib tune`` (Ray 2.60 ships no RLlib CLI).
 
-Thin over the API: names resolve through ``rllib_arpo.registry`` (``rllib.algorithms`` /
-``rllib.envs`` entry points, then RLlib's built-ins), files through ``rllib_arpo.tune_config``,
+Thin over the API: names resolve through ``rllib_arpo.launch.registry`` (``rllib.algorithms`` /
+``rllib.envs`` entry points, then RLlib's built-ins), files through ``rllib_arpo.launch.tune_config``,
 and every run goes through Ray Tune (``TuneSpec.tuner``), which writes results, checkpoints and
 TensorBoard event files under ``storage_path/<experiment>``.
 
@@ -24,8 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from rllib_arpo.registry import NameResolutionError, PluginError
-from rllib_arpo.tune_config import TuneConfigError, TuneSpec, load_tune_file, tune_spec_from_dict
+from rllib_arpo.launch.registry import NameResolutionError, PluginError
+from rllib_arpo.launch.tune_config import (
+    TuneConfigError,
+    TuneSpec,
+    load_tune_file,
+    tune_spec_from_dict,
+)
 
 if TYPE_CHECKING:
     from ray.tune import ResultGrid
@@ -380,7 +385,7 @@ def _init_ray(spec: TuneSpec, verbose: bool) -> bool:
 
 
 def _register_and_check_env(spec: TuneSpec) -> None:
-    from rllib_arpo.registry import check_env_name, register_env_plugins
+    from rllib_arpo.launch.registry import check_env_name, register_env_plugins
 
     try:
         register_env_plugins()

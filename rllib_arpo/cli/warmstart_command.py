@@ -109,7 +109,7 @@ def run_warmstart(
     from envs.minidesk.expert import expert_action
     from rllib_arpo.policy.load import PolicyLoadError, load_policy
     from rllib_arpo.policy.tiny import write_tiny_checkpoint
-    from rllib_arpo.warmstart import expert_demos, warm_start
+    from rllib_arpo.recipes.warmstart import expert_demos, warm_start
 
     family_list, level_list = list(families), list(levels)
     unknown = [f for f in family_list if f not in family_module.FAMILIES]

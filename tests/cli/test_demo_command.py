@@ -7,15 +7,15 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from rllib_arpo.checkpoints import (
+from rllib_arpo.cli import arpo
+from rllib_arpo.policy.paths import (
     COMMITTED_WARMSTART,
     COMMITTED_WARMSTART_FAMILIES,
     COMMITTED_WARMSTART_LEVEL,
     committed_warmstart,
     warmstart_record,
 )
-from rllib_arpo.cli import arpo
-from rllib_arpo.demo import (
+from rllib_arpo.recipes.demo import (
     FamilyScore,
     best_fixed_click,
     change_verdict,
@@ -173,7 +173,7 @@ def test_default_demo_starts_from_the_committed_warm_start(tmp_path, monkeypatch
 
 def test_ctrl_c_during_training_keeps_the_algorithm_for_the_checkpoint(tmp_path) -> None:
     """Ctrl-C stops training, not the demo: the algorithm comes back to be saved and evaluated."""
-    from rllib_arpo.demo import train_arpo
+    from rllib_arpo.recipes.demo import train_arpo
 
     class InterruptedAlgo:
         calls = 0

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import NOISY, ORIGINAL_IDS, TASKS, run_arpo
 
-from rllib_arpo.episode_log import read_episode_log
+from rllib_arpo.outputs.episode_log import read_episode_log
 
 
 def _table(out: Path) -> dict[str, dict[str, str]]:
@@ -135,7 +135,7 @@ def test_errors_are_one_clear_line(tmp_path, args: list[str], message: str) -> N
 
 
 def test_miniwob_is_a_clear_error_or_runs() -> None:
-    from rllib_arpo.evaluation import EnvSpec, EvalError, make_env_factory
+    from rllib_arpo.evaluation.run import EnvSpec, EvalError, make_env_factory
 
     try:
         factory, _ = make_env_factory(EnvSpec("miniwob"))

@@ -1,4 +1,4 @@
-"""Pure parts of ``rllib_arpo.evaluation``: task lists, tables, selection, batching, env tracking."""
+"""Pure parts of ``rllib_arpo.evaluation.run``: task lists, tables, selection, batching, env tracking."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from gymnasium import spaces
 
 from rllib_arpo.core.coords import CoordinateSpace
-from rllib_arpo.evaluation import (
+from rllib_arpo.evaluation.run import (
     EpisodeResult,
     EvalError,
     TaskRef,
@@ -24,7 +24,7 @@ from rllib_arpo.evaluation import (
     task_table,
     write_task_list,
 )
-from rllib_arpo.rollout import TurnResponse
+from rllib_arpo.rollout.loop import TurnResponse
 
 
 def _episode(task_id: str, trial: int, success: bool, steps: int = 3, ended: str = "DONE"):
@@ -164,6 +164,6 @@ def test_evaluation_and_report_do_not_import_ray() -> None:
     import subprocess
     import sys
 
-    code = "import sys, rllib_arpo.evaluation, rllib_arpo.report; print('ray' in sys.modules)"
+    code = "import sys, rllib_arpo.evaluation.run, rllib_arpo.evaluation.report; print('ray' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

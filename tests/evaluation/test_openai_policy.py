@@ -14,7 +14,7 @@ from conftest import ORIGINAL_IDS, run_arpo
 from PIL import Image
 
 from rllib_arpo.core.prompt import SYSTEM_PROMPT
-from rllib_arpo.episode_log import read_episode_log
+from rllib_arpo.outputs.episode_log import read_episode_log
 
 CLICK = "Thought: open the menu\nAction: click(start_box='<|box_start|>(100,50)<|box_end|>')"
 FINISH = "Thought: all done\nAction: finished(content='ok')"

@@ -17,7 +17,7 @@ def target_demos(rng: np.random.Generator, n: int):
     """Click a random pixel (inside the target half the time), then finish: the format, and a
     policy that succeeds sometimes, so groups have mixed rewards."""
     from envs.testing import TargetEnv
-    from rllib_arpo.warmstart import Demo
+    from rllib_arpo.recipes.warmstart import Demo
 
     screen = TargetEnv()._obs()["screenshot"]
     demos = []
@@ -45,7 +45,7 @@ def target_policy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     from rllib_arpo.policy.load import load_policy
     from rllib_arpo.policy.tiny import write_tiny_checkpoint
-    from rllib_arpo.warmstart import warm_start
+    from rllib_arpo.recipes.warmstart import warm_start
 
     torch.manual_seed(0)
     base = write_tiny_checkpoint(tmp_path_factory.mktemp("tiny") / "base", size="0.2m", seed=0)

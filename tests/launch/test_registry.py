@@ -9,8 +9,8 @@ from importlib.metadata import EntryPoint
 import pytest
 from ray.rllib.algorithms.ppo import PPO
 
-from rllib_arpo import registry
-from rllib_arpo.registry import (
+from rllib_arpo.launch import registry
+from rllib_arpo.launch.registry import (
     ALGORITHM_ENTRY_POINT_GROUP,
     ENV_ENTRY_POINT_GROUP,
     NameResolutionError,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rllib_arpo.core.groups import task_family
-from rllib_arpo.rollout import GroupRollout, RolloutSettings, policy_generate_fn
+from rllib_arpo.rollout.loop import GroupRollout, RolloutSettings, policy_generate_fn
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def fixed_click_generate_fn(
 ) -> Callable[[list[Any]], list[Any]]:
     """A screen- and instruction-blind ``GenerateFn``: click the screen pixel ``point`` (written
     in the policy's coordinate frame, as the model would), then ``finished()``."""
-    from rllib_arpo.rollout import TurnResponse
+    from rllib_arpo.rollout.loop import TurnResponse
 
     done = "Thought: The task is complete.\nAction: finished(content='')"
 

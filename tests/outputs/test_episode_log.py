@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from rllib_arpo.core.trajectory import Step, Termination, Trajectory
-from rllib_arpo.episode_log import EPISODE_LOG_SCHEMA, EpisodeLogWriter, read_episode_log
+from rllib_arpo.outputs.episode_log import EPISODE_LOG_SCHEMA, EpisodeLogWriter, read_episode_log
 
 
 def _png(color: tuple[int, int, int], size: tuple[int, int] = (16, 12)) -> bytes:

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from rllib_arpo.core.trajectory import Step
-from rllib_arpo.visualize import (
+from rllib_arpo.outputs.drawing import (
     CLICK_COLOR,
     DRAG_COLOR,
     SCROLL_COLOR,

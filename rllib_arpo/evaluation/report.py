@@ -23,8 +23,8 @@ from typing import Any, Literal
 from PIL import Image
 
 from rllib_arpo.core.trajectory import Trajectory
-from rllib_arpo.evaluation import EpisodeResult, TaskRow, base_task_id, summary
-from rllib_arpo.visualize import draw_step, to_png
+from rllib_arpo.evaluation.run import EpisodeResult, TaskRow, base_task_id, summary
+from rllib_arpo.outputs.drawing import draw_step, to_png
 
 ImageMode = Literal["inline", "files"]
 IMAGE_MODES = ("inline", "files")

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from rllib_arpo.registry import resolve_algorithm
+from rllib_arpo.launch.registry import resolve_algorithm
 
 if TYPE_CHECKING:
     from ray import tune
@@ -309,7 +309,7 @@ def tune_spec_from_dict(data: Mapping[str, Any], source: Path | None = None) -> 
     algo = data.get("algo")
     if not isinstance(algo, str) or not algo:
         raise error("algo", "required: the algorithm name (e.g. ARPO, PPO)")
-    from rllib_arpo.registry import NameResolutionError, PluginError
+    from rllib_arpo.launch.registry import NameResolutionError, PluginError
 
     try:
         algo_class = resolve_algorithm(algo)

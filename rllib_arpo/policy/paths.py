@@ -13,7 +13,7 @@ from typing import Any
 WARMSTART_POLICY = "warmstart"
 """``policy_path: warmstart`` in a config or YAML means ``COMMITTED_WARMSTART``."""
 
-COMMITTED_WARMSTART = Path(__file__).parent / "assets" / "warmstart-1.4m-grid112"
+COMMITTED_WARMSTART = Path(__file__).parents[1] / "assets" / "warmstart-1.4m-grid112"
 """The demo's warm start, committed (5.6 MB): a 1.4M tiny model after 10 min of ``arpo warmstart``
 on the families below; ``warmstart.json`` beside it records the command, steps and duration."""
 COMMITTED_WARMSTART_FAMILIES = ("click_button", "tick_checkboxes", "switch_tab", "close_popup")

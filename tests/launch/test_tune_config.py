@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rllib_arpo.tune_config import (
+from rllib_arpo.launch.tune_config import (
     CONFIG_SECTIONS,
     TOP_LEVEL_KEYS,
     TuneConfigError,
@@ -15,7 +15,7 @@ from rllib_arpo.tune_config import (
     tune_spec_from_dict,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TUNE_CONFIGS = sorted((REPO / "tune_configs").glob("*.yaml"))
 
 PPO_YAML = """\

@@ -45,7 +45,7 @@ import numpy as np
 from rllib_arpo.core.coords import CoordinateSpace
 from rllib_arpo.core.prompt import SYSTEM_PROMPT, computer_use_prompt
 from rllib_arpo.core.trajectory import SUCCESS_THRESHOLD, Termination, Trajectory
-from rllib_arpo.rollout import (
+from rllib_arpo.rollout.loop import (
     GroupRollout,
     RolloutSettings,
     RolloutStats,
