@@ -12,6 +12,7 @@ from ray.rllib.utils.annotations import override
 from rllib_arpo.core.coords import COORDINATE_CONVENTIONS, MAX_PIXELS, MIN_PIXELS
 from rllib_arpo.core.loss import LossAggregation
 from rllib_arpo.core.replay import PriorityMode
+from rllib_arpo.policy.paths import resolve_policy_path
 
 if TYPE_CHECKING:
     from ray.rllib.core.learner.learner import Learner
@@ -565,39 +566,6 @@ class ARPOConfig(AlgorithmConfig):
             if not ok:
                 return message
         return None
-
-
-TINY_POLICY = "tiny"
-CACHE_ENV_VAR = "RLLIB_ARPO_CACHE"
-
-
-def resolve_policy_path(path: str | None) -> str:
-    """``policy_path`` -> a checkpoint directory: None/"tiny" builds the cached tiny model once,
-    "warmstart" is the committed warm start of the CPU demo (``rllib_arpo.policy.paths``)."""
-    from rllib_arpo.policy.paths import COMMITTED_WARMSTART, WARMSTART_POLICY
-
-    if path == WARMSTART_POLICY:
-        return str(COMMITTED_WARMSTART)
-    if path not in (None, TINY_POLICY):
-        return str(path)
-    import os
-    import tempfile
-    from pathlib import Path
-
-    cache = Path(os.environ.get(CACHE_ENV_VAR, Path.home() / ".cache" / "rllib-arpo"))
-    target = cache / "tiny-1.4m-seed0"
-    if not (target / "config.json").exists():
-        from rllib_arpo.policy.tiny import write_tiny_checkpoint
-
-        cache.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".tiny-", dir=cache))
-        write_tiny_checkpoint(staging, size="1.4m", seed=0)
-        try:
-            staging.rename(target)  # atomic: concurrent workers never see a half-written model
-        except OSError:
-            if not (target / "config.json").exists():
-                raise
-    return str(target)
 
 
 def _is_number(value: Any) -> bool:

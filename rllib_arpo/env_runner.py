@@ -32,6 +32,7 @@ from ray.rllib.utils.metrics import (
 from ray.tune.registry import ENV_CREATOR, _global_registry
 
 from rllib_arpo.core import metrics as M
+from rllib_arpo.core.seeds import rollout_seed, sample_seed
 from rllib_arpo.episodes import trajectory_to_episode
 from rllib_arpo.rollout.loop import (
     GroupRollout,
@@ -83,7 +84,7 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
                 step_timeout_s=self.config.env_step_timeout_s,
                 max_retries=self.config.env_max_retries,
                 format_penalty_weight=self.config.format_penalty_weight,
-                seed=(self.config.seed or 0) + 1_000_003 * self.worker_index,
+                seed=rollout_seed(self.config.seed, self.worker_index),
             ),
         )
         self._rollout.add_idle_env(probe_env)
@@ -146,7 +147,7 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
             list(tasks),
             policy_version=self._weights_seq_no,
             group_prefix=prefix,
-            seed=(self.config.seed or 0) + 7919 * self._num_samples + 104_729 * self.worker_index,
+            seed=sample_seed(self.config.seed, self.worker_index, self._num_samples),
         )
         episodes = [trajectory_to_episode(t) for t in trajectories]
         self._log_metrics(stats, episodes)

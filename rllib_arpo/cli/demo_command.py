@@ -12,6 +12,7 @@ import click
 from rllib_arpo.policy.paths import (
     COMMITTED_WARMSTART_FAMILIES,
     COMMITTED_WARMSTART_LEVEL,
+    cache_dir,
     committed_warmstart,
     warmstart_record,
 )
@@ -35,12 +36,6 @@ def _quiet_libraries() -> None:
 
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
-
-
-def _cache_dir() -> Path:
-    from rllib_arpo.config import CACHE_ENV_VAR
-
-    return Path(os.environ.get(CACHE_ENV_VAR, Path.home() / ".cache" / "rllib-arpo"))
 
 
 @click.command("demo")
@@ -154,7 +149,7 @@ def demo_command(
         warm_path = committed
     elif warmstart_dir is None:
         name = f"warmstart-{level}-{'-'.join(sorted(warm))}-{warm_minutes:g}min-s{seed}"
-        warm_path = _cache_dir() / name
+        warm_path = cache_dir() / name
     else:
         warm_path = Path(warmstart_dir)
     if not (warm_path / "config.json").exists():

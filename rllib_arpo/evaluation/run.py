@@ -45,6 +45,7 @@ import numpy as np
 from rllib_arpo.core.coords import CoordinateSpace
 from rllib_arpo.core.prompt import SYSTEM_PROMPT, computer_use_prompt
 from rllib_arpo.core.trajectory import SUCCESS_THRESHOLD, Termination, Trajectory
+from rllib_arpo.policy.paths import TINY_POLICY
 from rllib_arpo.rollout.loop import (
     GroupRollout,
     RolloutSettings,
@@ -61,7 +62,6 @@ ENV_CHOICES = ("minidesk", "osworld", "miniwob")
 NOISE_SUFFIX = "_noise"
 """A noisy twin's id is its original's id plus this (the seed's test_data convention)."""
 EXPERT_POLICY = "expert"
-TINY_POLICY = "tiny"
 OPENAI_SCHEMES = ("http://", "https://")
 """A ``--policy`` starting with one of these is an OpenAI-compatible chat-completions endpoint."""
 DEFAULT_PARALLEL = 32
@@ -547,7 +547,7 @@ def build_policy(
         return OpenAIPolicy(
             spec, model=model, sampling=sampling, api_key=api_key, convention=coords
         )
-    from rllib_arpo.config import resolve_policy_path
+    from rllib_arpo.policy.paths import resolve_policy_path
 
     if spec != TINY_POLICY and not Path(spec).expanduser().is_dir():
         raise EvalError(
