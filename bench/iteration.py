@@ -22,7 +22,7 @@ import numpy as np
 
 def replay_memory_ratio() -> tuple[int, int]:
     """(bytes of one 1920x1080 desktop-like screenshot as stored, reference fp32 bytes)."""
-    from rllib_arpo.rollout.loop import encode_png
+    from rllib_arpo.core.images import encode_png
 
     rng = np.random.default_rng(0)
     screen = np.full((1080, 1920, 3), 236, np.uint8)

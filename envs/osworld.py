@@ -5,7 +5,7 @@ torch 2.5), so it runs in its own venv behind ``envs.server`` and this env talks
 HTTP. Any env the server hosts works the same way (MiniDesk served remotely is how the remote
 path is tested). Setup: docs/osworld.md.
 
-The observation and action spaces are MiniDesk's (``envs.minidesk.env``), so one policy and one
+The observation and action spaces are those of every env here (``envs.spaces``), so one policy and one
 rollout loop drive both.
 
 ## Action Space
@@ -45,15 +45,9 @@ from urllib.parse import urlsplit
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
 
-from envs.minidesk.env import (
-    ACTION_CHARSET,
-    MAX_INSTRUCTION_BYTES,
-    decode_instruction,
-    encode_instruction,
-)
-from envs.minidesk.interpreter import MAX_CODE_CHARS
+from envs.registration import OSWORLD_ENV_ID, OSWORLD_RLLIB_NAME
+from envs.registration import register_rllib_env as register_project_env
 from envs.server.protocol import (
     API_VERSION,
     DEFAULT_HOST,
@@ -62,12 +56,21 @@ from envs.server.protocol import (
     b64decode,
     decode_image,
 )
+from envs.spaces import (
+    MAX_INSTRUCTION_BYTES,
+    Observation,
+    ResetResult,
+    StepResult,
+    decode_instruction,
+    encode_instruction,
+    env_spaces,
+)
 
 logger = logging.getLogger(__name__)
 
-ENV_ID = "OSWorld-v0"
+ENV_ID = OSWORLD_ENV_ID
 """gymnasium id (``gymnasium.make("OSWorld-v0", server_url=..., token=...)``)."""
-RLLIB_ENV_NAME = "osworld"
+RLLIB_ENV_NAME = OSWORLD_RLLIB_NAME
 """Name under which ``register_rllib_env`` registers the env with RLlib's registry."""
 
 REFERENCE_RESET_RETRIES = 8
@@ -269,15 +272,7 @@ class OSWorldEnv(gym.Env):
             raise ValueError(f"env server {self.url} reports no screen size: pass screen_size")
         self.screen_size = (int(size[0]), int(size[1]))
         width, height = self.screen_size
-        self.observation_space = spaces.Dict(
-            {
-                "screenshot": spaces.Box(0, 255, (height, width, 3), np.uint8),
-                "instruction": spaces.Box(0, 255, (MAX_INSTRUCTION_BYTES,), np.uint8),
-            }
-        )
-        self.action_space = spaces.Text(
-            max_length=MAX_CODE_CHARS, min_length=0, charset=ACTION_CHARSET
-        )
+        self.observation_space, self.action_space = env_spaces(width, height)
 
         self._screenshot: np.ndarray | None = None
         self._instruction = np.zeros(MAX_INSTRUCTION_BYTES, np.uint8)
@@ -287,7 +282,7 @@ class OSWorldEnv(gym.Env):
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    ) -> ResetResult:
         super().reset(seed=seed)
         task = (options or {}).get("task", self.task)
         self._running, self._steps = False, 0
@@ -317,7 +312,7 @@ class OSWorldEnv(gym.Env):
         info.update(instruction=instruction, task_id=self._task_id)
         return self._observation(), info
 
-    def step(self, action: str) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+    def step(self, action: str) -> StepResult:
         assert self._screenshot is not None, "Call reset before using step method."
         if not self._running:
             raise RuntimeError("the episode is over: call reset before stepping again")
@@ -361,7 +356,7 @@ class OSWorldEnv(gym.Env):
         self.client.disconnect()
         super().close()
 
-    def _observation(self) -> dict[str, np.ndarray]:
+    def _observation(self) -> Observation:
         return {"screenshot": self._screenshot.copy(), "instruction": self._instruction.copy()}
 
     def _decode(self, observation: dict[str, Any]) -> np.ndarray:
@@ -374,9 +369,7 @@ class OSWorldEnv(gym.Env):
             )
         return screenshot
 
-    def _fail(
-        self, message: str
-    ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+    def _fail(self, message: str) -> StepResult:
         """A failed step as data: the episode ends (terminated), evaluator result 0."""
         logger.warning("%s", message)
         self._running = False
@@ -429,13 +422,7 @@ def make_rllib_env(config: dict[str, Any]) -> OSWorldEnv:
 
 def register_rllib_env(name: str = RLLIB_ENV_NAME) -> None:
     """Register the env with RLlib's registry (``config.environment("osworld", env_config=...)``)."""
-    from ray.tune.registry import register_env
-
-    register_env(name, make_rllib_env)
-
-
-if ENV_ID not in gym.registry:
-    gym.register(id=ENV_ID, entry_point="envs.osworld:OSWorldEnv")
+    register_project_env(name, make_rllib_env)
 
 
 __all__ = [

@@ -17,6 +17,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from envs.spaces import Observation, ResetResult, StepResult
+
 TARGET_SIZE = 56
 FAULTS = ("raise", "hang", "garbage")
 
@@ -50,18 +52,18 @@ class TargetEnv(gym.Env):
     def default_tasks(self) -> list[str]:
         return ["target-a", "target-b"]
 
-    def _obs(self) -> dict[str, np.ndarray]:
+    def _obs(self) -> Observation:
         screen = np.zeros((TARGET_SIZE, TARGET_SIZE, 3), np.uint8)
         screen[: TARGET_SIZE // 2, : TARGET_SIZE // 2] = 255
         return {"screenshot": screen}
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> ResetResult:
         super().reset(seed=seed)
         self.hit, self.steps = False, 0
         task = (options or {}).get("task", "target-a")
         return self._obs(), {"instruction": f"Click the white square ({task}).", "task_id": task}
 
-    def step(self, action: str):
+    def step(self, action: str) -> StepResult:
         self.steps += 1
         if action.startswith("pyautogui.click("):
             try:
@@ -111,12 +113,12 @@ class FaultInjectionEnv(gym.Wrapper):
             time.sleep(self.hang_s)
         return True
 
-    def reset(self, **kwargs: Any):
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         if self._fail():
             return "garbage", {}
         return self.env.reset(**kwargs)
 
-    def step(self, action: Any):
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         if self._fail():
             return "garbage", 0.0, False, False, {}
         return self.env.step(action)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ from rllib_arpo.core.replay import PriorityMode, SuccessReplayBuffer
 from rllib_arpo.core.trajectory import Trajectory
 from rllib_arpo.episodes import episode_to_trajectory
 from rllib_arpo.learner import ADVANTAGES, OLD_LOGP, TRAJECTORIES
+from rllib_arpo.rollout.tasks import resolve_task_list
 
 logger = logging.getLogger(__name__)
 
@@ -42,22 +44,6 @@ def _object_array(items: list[Any]) -> np.ndarray:
     for index, item in enumerate(items):
         out[index] = item
     return out
-
-
-def load_task_list(tasks: Any) -> list[Any]:
-    """``config.tasks`` -> a list of task ids/dicts (a path is an OSWorld ``{domain: [ids]}`` file,
-    read by ``evaluation.load_task_list``, the one reader of task-list files)."""
-    if tasks is None:
-        return []
-    if isinstance(tasks, (list, tuple)):
-        return list(tasks)
-    from rllib_arpo.evaluation.run import EvalError
-    from rllib_arpo.evaluation.run import load_task_list as read_task_list_file
-
-    try:
-        return [ref.task_id for ref in read_task_list_file(tasks)]
-    except EvalError as error:
-        raise ValueError(f"config.tasks: {error}") from None
 
 
 def _throughput(
@@ -124,7 +110,7 @@ class ARPO(Algorithm):
         self._rng = np.random.default_rng(config.seed)
         self._task_cursor = 0
         self.last_sampled_trajectory: Trajectory | None = None
-        self._tasks = load_task_list(config.tasks) or self._default_tasks()
+        self._tasks = resolve_task_list(config.tasks) or self._default_tasks()
         if not self._tasks:
             raise ValueError(
                 "config.tasks is empty and the env offers no default task list: pass task ids"
@@ -245,7 +231,7 @@ class ARPO(Algorithm):
             scored = self._score_with_learner([trajectories[i] for i in recompute])
             for index, logp in zip(recompute, scored):
                 old[index] = np.asarray(logp, dtype=np.float32)
-        self.metrics.log_value("train/old_logp_recomputed", len(recompute), window=1)
+        self.metrics.log_value(M.TRAIN_OLD_LOGP_RECOMPUTED, len(recompute), window=1)
         return old
 
     def _recompute_all_old_logp(self) -> bool:
@@ -277,7 +263,7 @@ class ARPO(Algorithm):
         self, trajectories: list[Trajectory], advantages: np.ndarray, old_logps: list[np.ndarray]
     ) -> None:
         if not trajectories:
-            self.metrics.log_value("train/skipped_updates", 1, reduce="sum")
+            self.metrics.log_value(M.TRAIN_SKIPPED_UPDATES, 1, reduce="sum")
             return
         for _ in range(self.config.num_epochs):
             for indices in self._minibatches(trajectories):
@@ -316,6 +302,32 @@ class ARPO(Algorithm):
         self._task_cursor = driver["task_cursor"]
         if self.replay is not None and driver["replay"] is not None:
             self.replay.set_state(driver["replay"])
+
+    # ------------------------------------------------------------------------------ export
+
+    def export_policy(self, out_dir: str | Path) -> Path:
+        """Writes the trained policy to ``out_dir`` as a plain Hugging Face checkpoint (LoRA
+        merged), loadable with ``rllib_arpo.policy.load.load_policy``.
+
+        Runs on the learners through ``learner_group.foreach_learner`` (the local learner too);
+        with several learners only rank 0 writes, on its own machine.
+
+        Returns:
+            The checkpoint directory.
+        """
+        target = str(out_dir)
+
+        def export(learner: Any) -> str | None:
+            import torch.distributed as dist
+
+            if dist.is_available() and dist.is_initialized() and dist.get_rank() != 0:
+                return None  # data-parallel learners hold the same weights
+            module = learner.module[DEFAULT_MODULE_ID].unwrapped()
+            return str(module.policy.export(target))
+
+        results = self.learner_group.foreach_learner(export)
+        written = [_first_result([item]) for item in results]
+        return Path(next(path for path in written if path is not None))
 
 
 # Registered on import so `tune.Tuner("ARPO", ...)` works in this process; Tune flushes the

@@ -16,10 +16,11 @@ from typing import Any
 
 from ray.rllib.callbacks.callbacks import RLlibCallback
 
+from rllib_arpo.core import metrics as M
+
 logger = logging.getLogger(__name__)
 
 TB_SUBDIR = "arpo"
-SCALAR_PREFIXES = ("rollout/", "success/", "reward/", "adv/", "replay/", "time/", "train/", "loss/")
 IMAGE_EVERY = 1
 """Write the episode strip every this many iterations."""
 
@@ -46,11 +47,11 @@ def flatten(result: dict, prefix: str = "") -> dict[str, float]:
 
 def arpo_scalars(result: dict) -> dict[str, float]:
     """The scalars ARPO writes: its own top-level metrics and the learner's loss metrics."""
-    scalars = {k: v for k, v in flatten(result).items() if k.startswith(SCALAR_PREFIXES)}
+    scalars = {k: v for k, v in flatten(result).items() if k.startswith(M.SCALAR_AREAS)}
     learner = result.get("learners", {}).get("default_policy", {})
-    scalars.update({k: v for k, v in flatten(learner).items() if k.startswith(("loss/", "time/"))})
+    scalars.update({k: v for k, v in flatten(learner).items() if k.startswith(M.LEARNER_AREAS)})
     runners = result.get("env_runners", {})
-    scalars.update({k: v for k, v in flatten(runners).items() if k.startswith("rollout/")})
+    scalars.update({k: v for k, v in flatten(runners).items() if k.startswith(M.RUNNER_AREAS)})
     return scalars
 
 
@@ -103,6 +104,6 @@ class ARPOTensorBoardCallback(RLlibCallback):
             from rllib_arpo.outputs.drawing import to_hwc_uint8, trajectory_strip
 
             strip = trajectory_strip(sample, thumb_width=224, max_steps=6)
-            writer.add_image("episode/strip", to_hwc_uint8(strip), step, dataformats="HWC")
-            writer.add_text("episode/answers", episode_markdown(sample), step)
+            writer.add_image(M.EPISODE_STRIP, to_hwc_uint8(strip), step, dataformats="HWC")
+            writer.add_text(M.EPISODE_ANSWERS, episode_markdown(sample), step)
         writer.flush()

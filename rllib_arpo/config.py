@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 from ray.rllib.algorithms.algorithm_config import AlgorithmConfig, NotProvided
@@ -10,9 +9,30 @@ from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 from ray.rllib.utils.annotations import override
 
 from rllib_arpo.core.coords import COORDINATE_CONVENTIONS, MAX_PIXELS, MIN_PIXELS
-from rllib_arpo.core.loss import LossAggregation
-from rllib_arpo.core.replay import PriorityMode
+from rllib_arpo.core.loss import CLIP_RATIO_HIGH, CLIP_RATIO_LOW, DUAL_CLIP_RATIO, LossAggregation
+from rllib_arpo.core.replay import (
+    CAPACITY_PER_TASK,
+    NUM_INJECT,
+    TRIGGER_MEAN_THRESHOLD,
+    TRIGGER_STD_THRESHOLD,
+    PriorityMode,
+)
+from rllib_arpo.core.reward import FORMAT_PENALTY_WEIGHT, SUCCESS_THRESHOLD
+from rllib_arpo.core.values import (
+    BOOLEAN,
+    NON_NEGATIVE,
+    POSITIVE,
+    Rule,
+    enum_values,
+    in_range,
+    int_at_least,
+    is_number,
+    one_of,
+)
+from rllib_arpo.policy.architectures import ATTN_IMPLEMENTATIONS
+from rllib_arpo.policy.generate import SamplingParams
 from rllib_arpo.policy.paths import resolve_policy_path
+from rllib_arpo.rollout.loop import RolloutSettings
 
 if TYPE_CHECKING:
     from ray.rllib.core.learner.learner import Learner
@@ -21,6 +41,16 @@ MINIBATCH_UNITS = ("trajectories", "tokens")
 POLICY_DTYPES = ("auto", "float32", "bfloat16", "float16")
 QUANTIZATIONS = (None, "nf4", "int8")
 TASK_ORDERS = ("cycle", "random")
+
+# The paper's optimizer and batch settings (arXiv 2505.16282): ARPOConfig's defaults and the
+# ``arpo_reference()`` preset read them here.
+REFERENCE_LR = 1e-6
+REFERENCE_GRAD_CLIP = 1.0
+REFERENCE_NUM_EPOCHS = 1
+REFERENCE_WEIGHT_DECAY = 0.01
+REFERENCE_TASKS_PER_ITERATION = 16
+REFERENCE_MINIBATCH_SIZE = 64
+REFERENCE_MAX_NEW_TOKENS = 8192
 
 # Fields set by ``training``; the one list ``to_dict``/checkpoints/Tune carry besides RLlib's own.
 ARPO_FIELDS = (
@@ -76,6 +106,49 @@ ARPO_FIELDS = (
 )
 
 
+FIELD_RULES: dict[str, Rule] = {
+    "group_size": int_at_least(2),
+    "tasks_per_iteration": int_at_least(1),
+    "task_order": one_of(TASK_ORDERS),
+    "max_steps_per_episode": int_at_least(1),
+    "temperature": POSITIVE,
+    "top_p": in_range(0, 1, low_open=True, high_open=False),
+    "top_k": int_at_least(0),
+    "max_new_tokens": int_at_least(1),
+    "env_step_timeout_s": POSITIVE,
+    "env_max_retries": int_at_least(0),
+    "coordinate_convention": one_of(COORDINATE_CONVENTIONS),
+    "format_penalty_weight": NON_NEGATIVE,
+    "clip_ratio_low": in_range(0, 1, low_open=True, high_open=True),
+    "clip_ratio_high": POSITIVE,
+    "loss_aggregation": one_of(enum_values(LossAggregation)),
+    "kl_coeff": NON_NEGATIVE,
+    "entropy_coeff": NON_NEGATIVE,
+    "use_replay": BOOLEAN,
+    "replay_capacity_per_task": int_at_least(1),
+    "replay_success_threshold": in_range(0, 1, low_open=False, high_open=True),
+    "replay_trigger_std": NON_NEGATIVE,
+    "replay_trigger_mean": NON_NEGATIVE,
+    "replay_num_inject": int_at_least(1),
+    "replay_priority_mode": one_of(enum_values(PriorityMode)),
+    "replay_priority_alpha": NON_NEGATIVE,
+    "weight_decay": NON_NEGATIVE,
+    "minibatch_unit": one_of(MINIBATCH_UNITS),
+    "minibatch_size": int_at_least(1),
+    "micro_batch_tokens": int_at_least(1),
+    "policy_dtype": one_of(POLICY_DTYPES),
+    "quantization": one_of(QUANTIZATIONS),
+    "lora_rank": int_at_least(0),
+    "lora_alpha": POSITIVE,
+    "min_pixels": int_at_least(1),
+    "max_pixels": int_at_least(1),
+    "attn_implementation": one_of(ATTN_IMPLEMENTATIONS),
+    "drop_zero_advantage_groups": BOOLEAN,
+    "num_epochs": int_at_least(1),
+}
+"""What each field's value must be (``find_problem``; checks across fields follow the table)."""
+
+
 class ARPOConfig(AlgorithmConfig):
     """Configuration of ARPO (arXiv 2505.16282): GRPO over whole GUI episodes + success replay.
 
@@ -97,43 +170,43 @@ class ARPOConfig(AlgorithmConfig):
         super().__init__(algo_class=algo_class)
 
         # Rollout: same-task groups, lock-step batched generation.
-        self.group_size = 8
+        self.group_size = RolloutSettings.group_size
         self.tasks_per_iteration = 4
         self.tasks: list[Any] | str | None = None
         self.task_order = "cycle"
-        self.max_steps_per_episode = 15
-        self.temperature = 1.0
-        self.top_p = 1.0
-        self.top_k = 0
+        self.max_steps_per_episode = RolloutSettings.max_steps
+        self.temperature = SamplingParams.temperature
+        self.top_p = SamplingParams.top_p
+        self.top_k = SamplingParams.top_k
         self.max_new_tokens = 512
-        self.env_step_timeout_s = 120.0
-        self.env_max_retries = 2
+        self.env_step_timeout_s = RolloutSettings.step_timeout_s
+        self.env_max_retries = RolloutSettings.max_retries
         self.coordinate_convention = "absolute"
         # Reward and loss.
-        self.format_penalty_weight = 0.5
-        self.clip_ratio_low = 0.2
-        self.clip_ratio_high = 0.3
-        self.dual_clip_ratio: float | None = 3.0
+        self.format_penalty_weight = FORMAT_PENALTY_WEIGHT
+        self.clip_ratio_low = CLIP_RATIO_LOW
+        self.clip_ratio_high = CLIP_RATIO_HIGH
+        self.dual_clip_ratio: float | None = DUAL_CLIP_RATIO
         self.loss_aggregation = LossAggregation.SEQ_MEAN_TOKEN_MEAN.value
         self.kl_coeff = 0.0
         self.entropy_coeff = 0.0
         # Success replay.
         self.use_replay = True
-        self.replay_capacity_per_task = 8
-        self.replay_success_threshold = 0.1
-        self.replay_trigger_std = 0.05
-        self.replay_trigger_mean = 0.2
-        self.replay_num_inject = 1
+        self.replay_capacity_per_task = CAPACITY_PER_TASK
+        self.replay_success_threshold = SUCCESS_THRESHOLD
+        self.replay_trigger_std = TRIGGER_STD_THRESHOLD
+        self.replay_trigger_mean = TRIGGER_MEAN_THRESHOLD
+        self.replay_num_inject = NUM_INJECT
         self.replay_priority_mode = PriorityMode.UNIFORM.value
         self.replay_priority_alpha = 0.0
         # Optimization (lr, grad_clip, num_epochs are RLlib's own fields).
-        self.lr = 1e-6
-        self.grad_clip = 1.0
+        self.lr = REFERENCE_LR
+        self.grad_clip = REFERENCE_GRAD_CLIP
         self.grad_clip_by = "global_norm"
-        self.num_epochs = 1
-        self.weight_decay = 0.01
+        self.num_epochs = REFERENCE_NUM_EPOCHS
+        self.weight_decay = REFERENCE_WEIGHT_DECAY
         self.minibatch_unit = "trajectories"
-        self.minibatch_size = 64
+        self.minibatch_size = REFERENCE_MINIBATCH_SIZE
         self.micro_batch_tokens = 16_384
         self.drop_zero_advantage_groups = True
         self.recompute_old_logp: bool | None = None
@@ -311,39 +384,39 @@ class ARPOConfig(AlgorithmConfig):
         step), 1 epoch, clip 0.2/0.3, dual clip 3, token-mean per trajectory, 8,192 new tokens,
         max_pixels 2,116,800, no KL, no entropy bonus, uniform replay draws."""
         return self.training(
-            group_size=8,
-            tasks_per_iteration=16,
-            max_steps_per_episode=15,
-            temperature=1.0,
-            top_p=1.0,
-            top_k=0,
-            max_new_tokens=8192,
-            format_penalty_weight=0.5,
-            clip_ratio_low=0.2,
-            clip_ratio_high=0.3,
-            dual_clip_ratio=3.0,
+            group_size=RolloutSettings.group_size,
+            tasks_per_iteration=REFERENCE_TASKS_PER_ITERATION,
+            max_steps_per_episode=RolloutSettings.max_steps,
+            temperature=SamplingParams.temperature,
+            top_p=SamplingParams.top_p,
+            top_k=SamplingParams.top_k,
+            max_new_tokens=REFERENCE_MAX_NEW_TOKENS,
+            format_penalty_weight=FORMAT_PENALTY_WEIGHT,
+            clip_ratio_low=CLIP_RATIO_LOW,
+            clip_ratio_high=CLIP_RATIO_HIGH,
+            dual_clip_ratio=DUAL_CLIP_RATIO,
             loss_aggregation=LossAggregation.SEQ_MEAN_TOKEN_MEAN.value,
             kl_coeff=0.0,
             entropy_coeff=0.0,
             use_replay=True,
-            replay_capacity_per_task=8,
-            replay_success_threshold=0.1,
-            replay_trigger_std=0.05,
-            replay_trigger_mean=0.2,
-            replay_num_inject=1,
+            replay_capacity_per_task=CAPACITY_PER_TASK,
+            replay_success_threshold=SUCCESS_THRESHOLD,
+            replay_trigger_std=TRIGGER_STD_THRESHOLD,
+            replay_trigger_mean=TRIGGER_MEAN_THRESHOLD,
+            replay_num_inject=NUM_INJECT,
             replay_priority_mode=PriorityMode.UNIFORM.value,
             replay_priority_alpha=0.0,
-            weight_decay=0.01,
+            weight_decay=REFERENCE_WEIGHT_DECAY,
             minibatch_unit="trajectories",
-            minibatch_size=64,
+            minibatch_size=REFERENCE_MINIBATCH_SIZE,
             drop_zero_advantage_groups=False,
             recompute_old_logp=True,
             policy_dtype="bfloat16",
             min_pixels=MIN_PIXELS,
             max_pixels=MAX_PIXELS,
-            lr=1e-6,
-            grad_clip=1.0,
-            num_epochs=1,
+            lr=REFERENCE_LR,
+            grad_clip=REFERENCE_GRAD_CLIP,
+            num_epochs=REFERENCE_NUM_EPOCHS,
         )
 
     def grpo(self) -> ARPOConfig:
@@ -395,152 +468,29 @@ class ARPOConfig(AlgorithmConfig):
 
     def find_problem(self) -> str | None:
         """The first ARPO setting that makes no sense, as a message naming it; None if all fine."""
+        for name, rule in FIELD_RULES.items():
+            problem = rule.problem(name, getattr(self, name))
+            if problem:
+                return problem
         checks: list[tuple[bool, str]] = [
             (
-                _is_int(self.group_size, 2),
-                f"group_size must be an int >= 2, got {self.group_size!r}",
-            ),
-            (
-                _is_int(self.tasks_per_iteration, 1),
-                f"tasks_per_iteration must be an int >= 1, got {self.tasks_per_iteration!r}",
-            ),
-            (
-                self.task_order in TASK_ORDERS,
-                f"task_order must be one of {TASK_ORDERS}, got {self.task_order!r}",
-            ),
-            (
-                _is_int(self.max_steps_per_episode, 1),
-                f"max_steps_per_episode must be an int >= 1, got {self.max_steps_per_episode!r}",
-            ),
-            (_positive(self.temperature), f"temperature must be > 0, got {self.temperature!r}"),
-            (
-                _is_number(self.top_p) and 0 < self.top_p <= 1,
-                f"top_p must be in (0, 1], got {self.top_p!r}",
-            ),
-            (_is_int(self.top_k, 0), f"top_k must be an int >= 0, got {self.top_k!r}"),
-            (
-                _is_int(self.max_new_tokens, 1),
-                f"max_new_tokens must be an int >= 1, got {self.max_new_tokens!r}",
-            ),
-            (
-                _positive(self.env_step_timeout_s),
-                f"env_step_timeout_s must be > 0, got {self.env_step_timeout_s!r}",
-            ),
-            (
-                _is_int(self.env_max_retries, 0),
-                f"env_max_retries must be an int >= 0, got {self.env_max_retries!r}",
-            ),
-            (
-                self.coordinate_convention in COORDINATE_CONVENTIONS,
-                f"coordinate_convention must be one of {COORDINATE_CONVENTIONS}, "
-                f"got {self.coordinate_convention!r}",
-            ),
-            (
-                _non_negative(self.format_penalty_weight),
-                f"format_penalty_weight must be >= 0, got {self.format_penalty_weight!r}",
-            ),
-            (
-                _is_number(self.clip_ratio_low) and 0 < self.clip_ratio_low < 1,
-                f"clip_ratio_low must be in (0, 1), got {self.clip_ratio_low!r}",
-            ),
-            (
-                _positive(self.clip_ratio_high),
-                f"clip_ratio_high must be > 0, got {self.clip_ratio_high!r}",
-            ),
-            (
                 self.dual_clip_ratio is None
-                or (_is_number(self.dual_clip_ratio) and self.dual_clip_ratio > 1),
+                or (is_number(self.dual_clip_ratio) and self.dual_clip_ratio > 1),
                 f"dual_clip_ratio must be > 1 or None, got {self.dual_clip_ratio!r}",
             ),
             (
-                self.loss_aggregation in [m.value for m in LossAggregation],
-                f"loss_aggregation must be one of {[m.value for m in LossAggregation]}, "
-                f"got {self.loss_aggregation!r}",
-            ),
-            (_non_negative(self.kl_coeff), f"kl_coeff must be >= 0, got {self.kl_coeff!r}"),
-            (
-                _non_negative(self.entropy_coeff),
-                f"entropy_coeff must be >= 0, got {self.entropy_coeff!r}",
-            ),
-            (
-                isinstance(self.use_replay, bool),
-                f"use_replay must be True or False, got {self.use_replay!r}",
-            ),
-            (
-                _is_int(self.replay_capacity_per_task, 1),
-                f"replay_capacity_per_task must be an int >= 1, "
-                f"got {self.replay_capacity_per_task!r}",
-            ),
-            (
-                _is_number(self.replay_success_threshold)
-                and 0 <= self.replay_success_threshold < 1,
-                f"replay_success_threshold must be in [0, 1), "
-                f"got {self.replay_success_threshold!r}",
-            ),
-            (
-                _non_negative(self.replay_trigger_std),
-                f"replay_trigger_std must be >= 0, got {self.replay_trigger_std!r}",
-            ),
-            (
-                _non_negative(self.replay_trigger_mean),
-                f"replay_trigger_mean must be >= 0, got {self.replay_trigger_mean!r}",
-            ),
-            (
-                _is_int(self.replay_num_inject, 1)
-                and (not _is_int(self.group_size, 2) or self.replay_num_inject < self.group_size),
+                self.replay_num_inject < self.group_size,
                 f"replay_num_inject must be an int in [1, group_size), "
                 f"got {self.replay_num_inject!r} with group_size={self.group_size!r}",
             ),
             (
-                self.replay_priority_mode in [m.value for m in PriorityMode],
-                f"replay_priority_mode must be one of {[m.value for m in PriorityMode]}, "
-                f"got {self.replay_priority_mode!r}",
-            ),
-            (
-                _non_negative(self.replay_priority_alpha),
-                f"replay_priority_alpha must be >= 0, got {self.replay_priority_alpha!r}",
-            ),
-            (
-                _non_negative(self.weight_decay),
-                f"weight_decay must be >= 0, got {self.weight_decay!r}",
-            ),
-            (
-                self.minibatch_unit in MINIBATCH_UNITS,
-                f"minibatch_unit must be one of {MINIBATCH_UNITS}, got {self.minibatch_unit!r}",
-            ),
-            (
-                _is_int(self.minibatch_size, 1),
-                f"minibatch_size must be an int >= 1, got {self.minibatch_size!r}",
-            ),
-            (
-                _is_int(self.micro_batch_tokens, 1),
-                f"micro_batch_tokens must be an int >= 1, got {self.micro_batch_tokens!r}",
-            ),
-            (
-                self.policy_dtype in POLICY_DTYPES,
-                f"policy_dtype must be one of {POLICY_DTYPES}, got {self.policy_dtype!r}",
-            ),
-            (
-                self.quantization in QUANTIZATIONS,
-                f"quantization must be one of {QUANTIZATIONS}, got {self.quantization!r}",
-            ),
-            (
-                self.quantization is None or (_is_int(self.lora_rank, 1)),
+                self.quantization is None or self.lora_rank >= 1,
                 f"quantization={self.quantization!r} trains only LoRA adapters: set lora_rank >= 1",
             ),
-            (_is_int(self.lora_rank, 0), f"lora_rank must be an int >= 0, got {self.lora_rank!r}"),
-            (_positive(self.lora_alpha), f"lora_alpha must be > 0, got {self.lora_alpha!r}"),
             (
-                _is_int(self.min_pixels, 1)
-                and _is_int(self.max_pixels, 1)
-                and self.min_pixels <= self.max_pixels,
+                self.min_pixels <= self.max_pixels,
                 f"need 1 <= min_pixels <= max_pixels, got min_pixels={self.min_pixels!r} "
                 f"max_pixels={self.max_pixels!r}",
-            ),
-            (
-                self.attn_implementation in ("sdpa", "eager", "flash_attention_2"),
-                f"attn_implementation must be 'sdpa', 'eager' or 'flash_attention_2', "
-                f"got {self.attn_implementation!r}",
             ),
             (
                 self.tasks is None or isinstance(self.tasks, (list, tuple, str)),
@@ -548,37 +498,12 @@ class ARPOConfig(AlgorithmConfig):
                 f"{type(self.tasks).__name__}",
             ),
             (
-                isinstance(self.drop_zero_advantage_groups, bool),
-                f"drop_zero_advantage_groups must be True or False, "
-                f"got {self.drop_zero_advantage_groups!r}",
-            ),
-            (
                 self.recompute_old_logp is None or isinstance(self.recompute_old_logp, bool),
                 f"recompute_old_logp must be True, False or None (auto), "
                 f"got {self.recompute_old_logp!r}",
-            ),
-            (
-                isinstance(self.num_epochs, int) and self.num_epochs >= 1,
-                f"num_epochs must be an int >= 1, got {self.num_epochs!r}",
             ),
         ]
         for ok, message in checks:
             if not ok:
                 return message
         return None
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _is_int(value: Any, minimum: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-
-
-def _positive(value: Any) -> bool:
-    return _is_number(value) and value > 0
-
-
-def _non_negative(value: Any) -> bool:
-    return _is_number(value) and value >= 0

@@ -34,13 +34,8 @@ from ray.tune.registry import ENV_CREATOR, _global_registry
 from rllib_arpo.core import metrics as M
 from rllib_arpo.core.seeds import rollout_seed, sample_seed
 from rllib_arpo.episodes import trajectory_to_episode
-from rllib_arpo.rollout.loop import (
-    GroupRollout,
-    RolloutSettings,
-    TurnRequest,
-    TurnResponse,
-    policy_generate_fn,
-)
+from rllib_arpo.rollout.generation import TurnRequest, TurnResponse, policy_generate_fn
+from rllib_arpo.rollout.loop import GroupRollout, RolloutSettings
 
 logger = logging.getLogger(__name__)
 
@@ -165,10 +160,10 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
         self.metrics.log_value(M.ROLLOUT_ENV_FAILURES, stats.env_errors, reduce="sum")
         self.metrics.log_value(M.ROLLOUT_DROPPED_EPISODES, stats.dropped_episodes, reduce="sum")
         self.metrics.log_value(M.ROLLOUT_INCOMPLETE_GROUPS, stats.incomplete_groups, reduce="sum")
-        self.metrics.log_value("rollout/env_timeouts", stats.env_timeouts, reduce="sum")
-        self.metrics.log_value("rollout/generation_s", stats.generation_s, reduce="sum")
-        self.metrics.log_value("rollout/env_s", stats.env_s, reduce="sum")
-        self.metrics.log_value("rollout/generated_tokens", stats.generated_tokens, reduce="sum")
+        self.metrics.log_value(M.ROLLOUT_ENV_TIMEOUTS, stats.env_timeouts, reduce="sum")
+        self.metrics.log_value(M.ROLLOUT_GENERATION_S, stats.generation_s, reduce="sum")
+        self.metrics.log_value(M.ROLLOUT_ENV_S, stats.env_s, reduce="sum")
+        self.metrics.log_value(M.ROLLOUT_GENERATED_TOKENS, stats.generated_tokens, reduce="sum")
 
     # ------------------------------------------------------------------------------ RLlib API
 

@@ -22,12 +22,13 @@ from ray.rllib.utils.annotations import override
 
 from rllib_arpo.core import metrics as M
 from rllib_arpo.core.loss import (
-    LossAggregation,
-    aggregate_entropy,
+    aggregate_token_loss,
     arpo_policy_loss,
+    minibatch_normalizer,
     reference_kl_loss,
 )
 from rllib_arpo.core.trajectory import Trajectory
+from rllib_arpo.policy.logprobs import pad_rows
 
 logger = logging.getLogger(__name__)
 
@@ -45,20 +46,6 @@ def trajectory_input(trajectory: Trajectory) -> Any:
         [step.screenshot_png for step in trajectory.steps],
         [step.response_token_ids for step in trajectory.steps],
     )
-
-
-def pad_rows(rows: Sequence[torch.Tensor], value: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad 1-D tensors into (B, T) plus the (B, T) bool mask of real entries."""
-    length = max((row.numel() for row in rows), default=0)
-    length = max(length, 1)
-    dtype = rows[0].dtype if rows else torch.float32
-    device = rows[0].device if rows else None
-    out = torch.full((len(rows), length), value, dtype=dtype, device=device)
-    mask = torch.zeros((len(rows), length), dtype=torch.bool, device=device)
-    for index, row in enumerate(rows):
-        out[index, : row.numel()] = row
-        mask[index, : row.numel()] = True
-    return out, mask
 
 
 class ARPOTorchLearner(TorchLearner):
@@ -150,10 +137,7 @@ class ARPOTorchLearner(TorchLearner):
         advantages = torch.as_tensor(columns[ADVANTAGES], dtype=torch.float32)
         old_logps = [torch.as_tensor(np.asarray(x, dtype=np.float32)) for x in columns[OLD_LOGP]]
         token_counts = [int(x.numel()) for x in old_logps]
-        if config.loss_aggregation == LossAggregation.TOKEN_MEAN.value:
-            normalizer = float(max(sum(token_counts), 1))
-        else:
-            normalizer = float(max(sum(1 for n in token_counts if n > 0), 1))
+        normalizer = minibatch_normalizer(token_counts, config.loss_aggregation)
         total = torch.zeros((), device=policy.device)
         inputs = [trajectory_input(t) for t in trajectories]
         for indices, results in policy.iter_trajectory_logprobs(
@@ -233,7 +217,9 @@ class ARPOTorchLearner(TorchLearner):
             aggregation=aggregation,
             normalizer=normalizer,
         )
-        entropy = aggregate_entropy(fwd_out["entropy"], batch["loss_mask"], aggregation, normalizer)
+        entropy = aggregate_token_loss(
+            fwd_out["entropy"], batch["loss_mask"], aggregation, normalizer
+        )
         total = loss
         if config.entropy_coeff > 0:
             total = total - config.entropy_coeff * entropy

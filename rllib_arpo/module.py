@@ -29,7 +29,6 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import torch
 from ray.rllib.core.columns import Columns
 from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 from ray.rllib.core.rl_module.torch.torch_rl_module import TorchRLModule
@@ -38,7 +37,7 @@ from ray.rllib.utils.typing import StateDict
 
 from rllib_arpo.policy.generate import SamplingParams
 from rllib_arpo.policy.load import load_policy
-from rllib_arpo.policy.logprobs import DEFAULT_TOKEN_BUDGET
+from rllib_arpo.policy.logprobs import DEFAULT_TOKEN_BUDGET, pad_rows
 from rllib_arpo.policy.lora import LoraSpec
 
 TRAJECTORIES = "trajectories"
@@ -170,7 +169,9 @@ class VLMTorchRLModule(TorchRLModule):
             temperature=self.vlm_config.train_temperature,
             token_budget=self.vlm_config.token_budget,
         )
-        return pad_trajectory_results(results, device=self.policy.device)
+        logp, loss_mask = pad_rows([r.flat_logp().float() for r in results])  # (B, T)
+        entropy, _ = pad_rows([r.flat_entropy().float() for r in results])  # (B, T)
+        return {LOGP: logp, ENTROPY: entropy, LOSS_MASK: loss_mask}
 
     @override(TorchRLModule)
     def _forward(self, batch: dict[str, Any], **kwargs) -> dict[str, Any]:
@@ -218,28 +219,3 @@ def vlm_module_spec(
         action_space=action_space or gym.spaces.Text(max_length=1 << 16),
         model_config=dict(model_config),
     )
-
-
-def pad_trajectory_results(
-    results, *, device: torch.device | str = "cpu"
-) -> dict[str, torch.Tensor]:
-    """Per-trajectory results -> left-aligned (B, T) ``LOGP``, ``ENTROPY`` and ``LOSS_MASK``."""
-    flat_logp = [r.flat_logp() for r in results]
-    flat_entropy = [r.flat_entropy() for r in results]
-    width = max((t.numel() for t in flat_logp), default=0)
-    rows = len(results)
-    logp = torch.zeros((rows, width), dtype=torch.float32, device=device)
-    entropy = torch.zeros((rows, width), dtype=torch.float32, device=device)
-    mask = torch.zeros((rows, width), dtype=torch.bool, device=device)
-    # Built by concatenation, not in-place writes, so the graph stays simple and differentiable.
-    logp_rows, entropy_rows = [], []
-    for row, (lp, ent) in enumerate(zip(flat_logp, flat_entropy)):
-        n = lp.numel()
-        pad = torch.zeros(width - n, dtype=torch.float32, device=device)
-        logp_rows.append(torch.cat([lp.to(device, torch.float32), pad]))
-        entropy_rows.append(torch.cat([ent.to(device, torch.float32), pad]))
-        mask[row, :n] = True
-    if rows:
-        logp = torch.stack(logp_rows)
-        entropy = torch.stack(entropy_rows)
-    return {LOGP: logp, ENTROPY: entropy, LOSS_MASK: mask}

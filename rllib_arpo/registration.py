@@ -12,19 +12,15 @@ ALGORITHM_NAME = "ARPO"
 
 
 def register_envs() -> None:
-    """RLlib env names: "minidesk", "osworld", "miniwob" and "arpo-target" (smoke, chaos tests)."""
+    """RLlib env names: every env of ``envs.registration.ENVS`` ("minidesk", "osworld",
+    "miniwob") and "arpo-target" (the smoke and fault-injection env of the tests)."""
     from ray.tune.registry import register_env
 
+    from envs import register_rllib_envs
     from envs.testing import make_target_env
 
+    register_rllib_envs()
     register_env("arpo-target", make_target_env)
-    from envs import register_rllib_envs
-    from envs.miniwob import register_rllib_env as register_miniwob
-    from envs.osworld import register_rllib_env as register_osworld
-
-    register_rllib_envs()  # "minidesk"
-    register_osworld()  # "osworld"
-    register_miniwob()  # "miniwob" (needs the optional browser stack only when made)
 
 
 def register() -> type:

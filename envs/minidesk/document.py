@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -49,6 +50,8 @@ SCROLL_PX = 24
 """Page pixels per wheel click."""
 INPUT_MAX_CHARS = 2048
 """An input field's maxlength."""
+BUTTON_FILL = (225, 228, 235)
+"""Fill of buttons without a colour of their own."""
 
 
 @dataclass
@@ -293,7 +296,7 @@ def _element(ctx: _Ctx, el: Element) -> None:
         def press(*_: Any) -> None:
             _run_action(doc, host, el, el.action)
 
-        look = {"fill": colour(el.color, (225, 228, 235))}
+        look = {"fill": colour(el.color, BUTTON_FILL)}
         add(Widget("button", rect, el.text, wid, look, clip, on_click=press))
     elif kind == "input":
         buf = doc.buffers[el.name]
@@ -307,43 +310,16 @@ def _element(ctx: _Ctx, el: Element) -> None:
 
         look = {"focused": doc.focus == el.name, "placeholder": el.placeholder, **buf.look()}
         add(Widget("input", rect, buf.text, wid, look, clip, on_click=focus))
-    elif kind == "checkbox":
-
-        def toggle(*_: Any) -> None:
-            doc.values[el.name] = not doc.values.get(el.name)
-            doc.focus = None
-            if el.on_change:
-                host.script(el.on_change, doc, el)
-
-        add(
-            Widget(
-                "checkbox",
-                rect,
-                el.text,
-                wid,
-                {"checked": bool(doc.values.get(el.name))},
-                clip,
-                on_click=toggle,
-            )
-        )
-    elif kind == "radio":
+    elif kind in ("checkbox", "radio"):
+        box = kind == "checkbox"  # a checkbox toggles; a radio button sets its group's value
+        checked = bool(doc.values.get(el.name)) if box else doc.values.get(el.name) == el.value
 
         def choose(*_: Any) -> None:
-            doc.values[el.name] = el.value
-            if el.on_change:
-                host.script(el.on_change, doc, el)
+            if box:
+                doc.focus = None
+            _set_value(doc, host, el, not doc.values.get(el.name) if box else el.value)
 
-        add(
-            Widget(
-                "radio",
-                rect,
-                el.text,
-                wid,
-                {"checked": doc.values.get(el.name) == el.value},
-                clip,
-                on_click=choose,
-            )
-        )
+        add(Widget(kind, rect, el.text, wid, {"checked": checked}, clip, on_click=choose))
     elif kind == "select":
         _select(ctx, el, rect, wid)
     elif kind == "slider":
@@ -373,9 +349,7 @@ def _element(ctx: _Ctx, el: Element) -> None:
             r = (rect[0] + i * w, rect[1], rect[0] + (i + 1) * w, rect[3])
 
             def pick(*_: Any, value: str = value) -> None:
-                doc.values[el.name] = value
-                if el.on_change:
-                    host.script(el.on_change, doc, el)
+                _set_value(doc, host, el, value)
 
             active = doc.values.get(el.name) == value
             add(
@@ -400,29 +374,25 @@ def _element(ctx: _Ctx, el: Element) -> None:
         inc = (rect[2] - bw, rect[1], rect[2], rect[3])
         mid = (dec[2], rect[1], inc[0], rect[3])
         add(Widget("label", (rect[0] - 0, rect[1], rect[0], rect[3]), "", wid + ".frame", {}, clip))
-        add(
-            Widget(
-                "button",
-                dec,
-                "-",
-                wid + ".dec",
-                {"fill": (225, 228, 235)},
-                clip,
-                on_click=lambda *a: _run_action(doc, host, el, f"dec:{el.name}"),
+
+        def step_button(r: Rect, label: str, op: str) -> Widget:
+            def press(*_: Any) -> None:
+                _run_action(doc, host, el, f"{op}:{el.name}")
+
+            return Widget(
+                "button", r, label, f"{wid}.{op}", {"fill": BUTTON_FILL}, clip, on_click=press
             )
-        )
+
+        add(step_button(dec, "-", "dec"))
         add(Widget("value", mid, str(value), wid, {}, clip))
-        add(
-            Widget(
-                "button",
-                inc,
-                "+",
-                wid + ".inc",
-                {"fill": (225, 228, 235)},
-                clip,
-                on_click=lambda *a: _run_action(doc, host, el, f"inc:{el.name}"),
-            )
-        )
+        add(step_button(inc, "+", "inc"))
+
+
+def _set_value(doc: DocState, host: DocHost, el: Element, value: Any) -> None:
+    """Store ``value`` under ``el.name``, then run the element's ``on_change`` page script."""
+    doc.values[el.name] = value
+    if el.on_change:
+        host.script(el.on_change, doc, el)
 
 
 def _run_action(doc: DocState, host: DocHost, el: Element, action: str) -> None:
@@ -482,28 +452,17 @@ def _select(ctx: _Ctx, el: Element, rect: Rect, wid: str) -> None:
     ctx.overlays.append(
         Widget("popup", box, "", wid + ".menu", {}, None, on_scroll=wheel, on_click=lambda *a: None)
     )
-    for i, (value, text) in enumerate(pairs[doc.open_scroll : doc.open_scroll + rows]):
-        r = (rect[0], top + i * row, rect[2], top + (i + 1) * row)
 
-        def pick(*_: Any, value: str = value) -> None:
-            doc.values[el.name] = value
-            doc.open = None
-            if el.on_change:
-                ctx.host.script(el.on_change, doc, el)
+    def picked(text: str) -> None:
+        doc.open = None
+        if el.on_change:
+            ctx.host.script(el.on_change, doc, el)
 
-        selected = doc.values.get(el.name) == value
-        ctx.overlays.append(
-            Widget(
-                "option",
-                r,
-                text,
-                f"{wid}.opt.{value}",
-                {"selected": selected},
-                None,
-                on_click=pick,
-                on_scroll=wheel,
-            )
-        )
+    shown = pairs[doc.open_scroll : doc.open_scroll + rows]
+    rows_box = (rect[0], top, rect[2], top + rows * row)
+    ctx.overlays.extend(
+        _option_rows(doc, el, shown, rows_box, row, ("option", f"{wid}.opt"), None, picked, wheel)
+    )
 
 
 def _list(ctx: _Ctx, el: Element, rect: Rect, wid: str) -> None:
@@ -530,29 +489,51 @@ def _list(ctx: _Ctx, el: Element, rect: Rect, wid: str) -> None:
             on_click=lambda *a: None,
         )
     )
-    for i, (value, text) in enumerate(pairs[start : start + rows]):
-        r = (rect[0] + 1, rect[1] + i * row, rect[2] - 7, rect[1] + (i + 1) * row)
+
+    def picked(text: str) -> None:
+        if el.action == "record":
+            doc.clicks.append(text)
+        elif el.action:
+            ctx.host.script(el.action, doc, el)
+
+    box = (rect[0] + 1, rect[1], rect[2] - 7, rect[3])
+    shown = pairs[start : start + rows]
+    ctx.out.extend(
+        _option_rows(doc, el, shown, box, row, ("item", f"{wid}.item"), ctx.view, picked, wheel)
+    )
+
+
+def _option_rows(
+    doc: DocState,
+    el: Element,
+    pairs: list[tuple[str, str]],
+    box: Rect,
+    row: int,
+    kind_and_id: tuple[str, str],
+    clip: Rect | None,
+    picked: Callable[[str], None],
+    wheel: Callable[[int], None],
+) -> list[Widget]:
+    """One widget per (value, text) pair, ``row`` px each from the top of ``box``: the open
+    menu of a select or the visible rows of a list. A click stores the value under ``el.name``,
+    then calls ``picked(text)``; the wheel scrolls."""
+    kind, id_prefix = kind_and_id
+    out = []
+    for i, (value, text) in enumerate(pairs):
+        r = (box[0], box[1] + i * row, box[2], box[1] + (i + 1) * row)
 
         def pick(*_: Any, value: str = value, text: str = text) -> None:
             doc.values[el.name] = value
-            if el.action == "record":
-                doc.clicks.append(text)
-            elif el.action:
-                ctx.host.script(el.action, doc, el)
+            picked(text)
 
         selected = doc.values.get(el.name) == value
-        ctx.out.append(
+        out.append(
             Widget(
-                "item",
-                r,
-                text,
-                f"{wid}.item.{value}",
-                {"selected": selected},
-                ctx.view,
-                on_click=pick,
-                on_scroll=wheel,
+                kind, r, text, f"{id_prefix}.{value}", {"selected": selected}, clip,
+                on_click=pick, on_scroll=wheel,
             )
-        )
+        )  # fmt: skip
+    return out
 
 
 def _date(ctx: _Ctx, el: Element, rect: Rect, wid: str) -> None:
@@ -697,7 +678,7 @@ def _dialog(ctx: _Ctx, el: Element) -> None:
                 r,
                 label,
                 f"{wid}.{value}",
-                {"fill": (225, 228, 235)},
+                {"fill": BUTTON_FILL},
                 None,
                 on_click=press,
             )

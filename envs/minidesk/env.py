@@ -12,48 +12,30 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
 
 from envs.minidesk import families
 from envs.minidesk.desktop import Desktop
 from envs.minidesk.evaluators import evaluate
-from envs.minidesk.interpreter import MAX_CODE_CHARS, ActionRejected, Command, interpret
+from envs.minidesk.interpreter import Command, read_action
 from envs.minidesk.render import Renderer
 from envs.minidesk.setup_steps import SetupError, run_steps
 from envs.minidesk.tasks import TaskSet, default_test_data, validate_task
+from envs.spaces import Observation, ResetResult, StepResult, encode_instruction, env_spaces
+from rllib_arpo.core.images import encode_png
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SCREEN_SIZE = (448, 336)
-"""(width, height): both multiples of 28, 16 x 12 merged image tokens."""
+DEFAULT_SCREEN_SIZE = families.DEFAULT_SCREEN
+"""(448, 336) (width, height): both multiples of 28, 16 x 12 merged image tokens."""
 DEFAULT_MAX_STEPS = 15
 PROCEDURAL_CACHE_SIZE = 256
 """Procedural tasks kept per env (read-only dicts)."""
-MAX_INSTRUCTION_BYTES = 1024
-"""Size of the ``instruction`` observation (UTF-8 bytes, zero padded)."""
-ACTION_CHARSET = "".join(chr(c) for c in [9, 10, 13, *range(32, 127), *range(160, 0x250)])
-"""Characters the action space samples from (any str is accepted by ``step``)."""
 
 
 def default_now() -> dt.datetime:
     """Today at 10:00: the real date (relative dates such as "tomorrow" mean what they say) at a
     fixed time, so that every reset of a group shows the same clock."""
     return dt.datetime.combine(dt.date.today(), dt.time(10, 0))
-
-
-def encode_instruction(text: str) -> np.ndarray:
-    """UTF-8 bytes of ``text`` zero-padded to ``MAX_INSTRUCTION_BYTES`` (cut at a char boundary)."""
-    raw = text.encode("utf-8")[:MAX_INSTRUCTION_BYTES]
-    raw = raw.decode("utf-8", errors="ignore").encode("utf-8")
-    out = np.zeros(MAX_INSTRUCTION_BYTES, dtype=np.uint8)
-    out[: len(raw)] = np.frombuffer(raw, dtype=np.uint8)
-    return out
-
-
-def decode_instruction(arr: np.ndarray) -> str:
-    """Inverse of ``encode_instruction`` (accepts any integer array of byte values)."""
-    raw = np.asarray(arr, dtype=np.uint8).tobytes()
-    return raw.split(b"\x00", 1)[0].decode("utf-8", errors="replace")
 
 
 class MiniDeskEnv(gym.Env):
@@ -136,15 +118,7 @@ class MiniDeskEnv(gym.Env):
         self.task_dir = Path(task_dir) if task_dir is not None else default_test_data()
         self.fixed_now = now
         self.render_mode = render_mode
-        self.observation_space = spaces.Dict(
-            {
-                "screenshot": spaces.Box(0, 255, (height, width, 3), np.uint8),
-                "instruction": spaces.Box(0, 255, (MAX_INSTRUCTION_BYTES,), np.uint8),
-            }
-        )
-        self.action_space = spaces.Text(
-            max_length=MAX_CODE_CHARS, min_length=0, charset=ACTION_CHARSET
-        )
+        self.observation_space, self.action_space = env_spaces(width, height)
         self._task_set: TaskSet | None = None
         self._procedural: dict[str, dict[str, Any]] = {}
         self.renderer = Renderer(width, height, 0)
@@ -155,8 +129,8 @@ class MiniDeskEnv(gym.Env):
         self.done = True
         self.last_action: str | None = None
         self.setup_warnings: list[str] = []
-        self._instruction = np.zeros(MAX_INSTRUCTION_BYTES, np.uint8)
-        self._last_obs: dict[str, np.ndarray] | None = None
+        self._instruction = encode_instruction("")
+        self._last_obs: Observation | None = None
 
     # ------------------------------------------------------------------ tasks
     @property
@@ -204,7 +178,9 @@ class MiniDeskEnv(gym.Env):
         return families.task_id(family, level, int(self.np_random.integers(1_000_000)))
 
     # ------------------------------------------------------------------ gym API
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> ResetResult:
         super().reset(seed=seed)
         options = options or {}
         spec = options.get("task", self.default_task)
@@ -238,19 +214,12 @@ class MiniDeskEnv(gym.Env):
             info["setup_warnings"] = list(self.setup_warnings)
         return obs, info
 
-    def step(self, action: str):
+    def step(self, action: str) -> StepResult:
         assert self.desk is not None and not self.done, "Call reset before using step method."
         self.steps += 1
         info = self._info()
         terminated_by = None
-        try:
-            commands = interpret(action)
-            info["action_error"] = None
-        except ActionRejected as exc:
-            commands = []
-            info["action_error"] = str(exc)
-        info["action_valid"] = info["action_error"] is None
-        info["commands"] = [(c.name, dict(c.kwargs)) for c in commands]
+        commands = read_action(action, info)
         for command in commands:
             if command.name in ("DONE", "FAIL"):
                 terminated_by = command.name
@@ -294,15 +263,9 @@ class MiniDeskEnv(gym.Env):
 
     def screenshot_png(self) -> bytes:
         """The current screen as PNG bytes (what OSWorld's observation carries)."""
-        import io
+        return encode_png(self._last_obs["screenshot"])
 
-        from PIL import Image
-
-        buf = io.BytesIO()
-        Image.fromarray(self._last_obs["screenshot"]).save(buf, format="PNG")
-        return buf.getvalue()
-
-    def _observe(self) -> dict[str, np.ndarray]:
+    def _observe(self) -> Observation:
         frame = self.renderer.render(self.desk.widgets, self.desk.mouse)
         self._last_obs = {"screenshot": frame, "instruction": self._instruction.copy()}
         return self._last_obs

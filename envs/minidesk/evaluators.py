@@ -21,7 +21,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import ParseResult, parse_qs, urlparse, urlunparse
 
-from envs.minidesk.apps.browser import Browser, display_url
+from envs.minidesk.apps.browser import Browser
+from envs.minidesk.apps.urls import display_url
+from envs.minidesk.dates import DAY_OF_WEEK, MONTH, MONTH_FULL
 from envs.minidesk.desktop import Desktop
 from envs.minidesk.setup_steps import run_steps
 
@@ -34,6 +36,8 @@ METRICS: dict[str, Metric] = {}
 
 
 def getter(name: str) -> Callable[[Getter], Getter]:
+    """Register a getter as ``GETTERS[name]`` (a task's ``result``/``expected`` ``type``)."""
+
     def register(fn: Getter) -> Getter:
         GETTERS[name] = fn
         return fn
@@ -42,6 +46,7 @@ def getter(name: str) -> Callable[[Getter], Getter]:
 
 
 def metric(fn: Metric) -> Metric:
+    """Register a metric as ``METRICS[fn.__name__]`` (a task's evaluator ``func``)."""
     METRICS[fn.__name__] = fn
     return fn
 
@@ -54,13 +59,16 @@ def _browser(desk: Desktop) -> Browser | None:
 
 @getter("history")
 def get_history(desk: Desktop, config: dict[str, Any]) -> list[tuple[str, str, float]]:
-    """Rows (url, title, visit_time) as OSWorld reads them from Chrome's History sqlite."""
+    """OSWorld getter ``history``: the rows (url, title, visit_time) that OSWorld's ``get_history``
+    reads from Chrome's History database, here the desktop's browsing history."""
     return [(e.url, e.title, e.visit_time) for e in desk.history]
 
 
 @getter("active_url_from_accessTree")
 def get_active_url_from_accessTree(desk: Desktop, config: dict[str, Any]) -> str | None:
-    """The address bar text of the active tab with ``goto_prefix`` prepended (as OSWorld)."""
+    """OSWorld getter ``active_url_from_accessTree``: the active tab's address bar text (from the
+    accessibility tree in OSWorld) with ``config["goto_prefix"]`` (default ``https://``)
+    prepended; ``chrome://`` pages as shown; None without a browser tab."""
     app = _browser(desk)
     if app is None or app.current is None:
         return None
@@ -72,6 +80,8 @@ def get_active_url_from_accessTree(desk: Desktop, config: dict[str, Any]) -> str
 
 @getter("active_tab_info")
 def get_active_tab_info(desk: Desktop, config: dict[str, Any]) -> dict[str, str] | None:
+    """OSWorld getter ``active_tab_info``: ``{"title", "url", "content"}`` of the active tab
+    (OSWorld reads them over CDP; ``content`` is the page's visible text); None without a tab."""
     app = _browser(desk)
     if app is None or app.current is None:
         return None
@@ -83,6 +93,8 @@ def get_active_tab_info(desk: Desktop, config: dict[str, Any]) -> dict[str, str]
 
 @getter("active_tab_url_parse")
 def get_active_tab_url_parse(desk: Desktop, config: dict[str, Any]) -> dict[str, str] | None:
+    """OSWorld getter ``active_tab_url_parse``: the ``parse_keys`` of the active URL's query
+    (first value each), renamed by ``replace`` (``{old_key: new_key}``), as OSWorld's."""
     url = get_active_url_from_accessTree(desk, config)
     if url is None:
         return None
@@ -97,7 +109,9 @@ def get_active_tab_url_parse(desk: Desktop, config: dict[str, Any]) -> dict[str,
 
 @getter("active_tab_html_parse")
 def get_active_tab_html_parse(desk: Desktop, config: dict[str, Any]) -> dict[str, str] | None:
-    """Class-based extraction from the live page of the active tab (``category: class``)."""
+    """OSWorld getter ``active_tab_html_parse`` with ``category: class``: the visible text of the
+    active page's elements of each class (``class_singleObject``: the first element's;
+    ``class_multiObject``/``_child``: the element at each index), "" where none is found."""
     app = _browser(desk)
     if app is None or app.current is None or app.current.doc is None:
         return None
@@ -125,35 +139,8 @@ def get_active_tab_html_parse(desk: Desktop, config: dict[str, Any]) -> dict[str
 
 @getter("rule")
 def get_rule(desk: Desktop, config: dict[str, Any]) -> Any:
+    """OSWorld getter ``rule``: the task's own ``rules`` (the expected value, as written)."""
     return config["rules"]
-
-
-DAY_OF_WEEK = {0: "Mon", 1: "Tue", 2: "Wed", 3: "Thu", 4: "Fri", 5: "Sat", 6: "Sun"}
-MONTH = {
-    i + 1: m
-    for i, m in enumerate(
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-    )
-}
-MONTH_FULL = {
-    i + 1: m
-    for i, m in enumerate(
-        [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ]
-    )
-}
 
 
 def relative_day(rule: str, now: dt.datetime) -> dt.datetime:
@@ -192,6 +179,9 @@ def apply_rules_to_time_format(fmt: str, day: dt.datetime) -> str:
 
 @getter("rule_relativeTime")
 def get_rule_relativeTime(desk: Desktop, config: dict[str, Any]) -> dict[str, Any]:
+    """OSWorld getter ``rule_relativeTime``: ``rules`` with the ``expected`` time format(s) filled
+    in for the ``relativeTime`` day(s) (``from``, and ``to`` when given), counted from the
+    desktop's clock (``relative_day``, ``apply_rules_to_time_format``)."""
     rules = copy.deepcopy(config["rules"])  # OSWorld mutates the task config; we do not
     rel = rules["relativeTime"]
     if "to" not in rel:
@@ -213,8 +203,9 @@ def get_rule_relativeTime(desk: Desktop, config: dict[str, Any]) -> dict[str, An
 
 @getter("minidesk_form")
 def get_minidesk_form(desk: Desktop, config: dict[str, Any]) -> Any:
-    """State of the form app: ``{"values", "clicks", "submitted"}`` (``field`` "state", the
-    default) or one of them (``field`` "values", "clicks" or "submitted")."""
+    """MiniDesk getter ``minidesk_form`` (no OSWorld counterpart: it stands for reading an app's
+    state): the form app's ``{"values", "clicks", "submitted"}`` (``field`` "state", the default)
+    or one of them (``field`` "values", "clicks" or "submitted"); None without a form."""
     win = desk.find_app("form")
     if win is None:
         return None
@@ -225,18 +216,23 @@ def get_minidesk_form(desk: Desktop, config: dict[str, Any]) -> Any:
 
 @getter("vm_file")
 def get_vm_file(desk: Desktop, config: dict[str, Any]) -> str | None:
-    """Saved content of a file of the virtual file system (None when it does not exist)."""
+    """OSWorld getter ``vm_file``: the saved content of ``config["path"]`` (OSWorld copies the file
+    and returns its local path; MiniDesk's files live in memory); None when it does not exist."""
     return desk.files.get(config["path"])
 
 
 @getter("minidesk_files")
 def get_minidesk_files(desk: Desktop, config: dict[str, Any]) -> list[str]:
+    """MiniDesk getter ``minidesk_files`` (no OSWorld counterpart; OSWorld lists files with a
+    ``vm_command_line`` ``ls``): sorted paths of the virtual files under ``config["folder"]``."""
     folder = config.get("folder", "/home/user").rstrip("/") + "/"
     return sorted(p for p in desk.files if p.startswith(folder))
 
 
 @getter("editor_buffer")
 def get_editor_buffer(desk: Desktop, config: dict[str, Any]) -> str | None:
+    """MiniDesk getter ``editor_buffer`` (no OSWorld counterpart: OSWorld reads saved files): the
+    text editor's unsaved buffer, None when no editor is open."""
     win = desk.find_app("editor")
     return win.app.buf.text if win is not None else None
 
@@ -244,6 +240,8 @@ def get_editor_buffer(desk: Desktop, config: dict[str, Any]) -> str | None:
 # ------------------------------------------------------------------------------ metrics
 @metric
 def check_history_deleted(history_data: list, rule: dict[str, Any]) -> float:
+    """OSWorld metric ``check_history_deleted``: 1 when no history URL (``history`` getter rows)
+    contains any of the rule's ``keywords`` (rule ``type`` must be "keywords"), else 0."""
     if rule["type"] != "keywords":
         raise TypeError(f"{rule['type']} not supported")
     urls = [h[0] for h in history_data]
@@ -252,6 +250,8 @@ def check_history_deleted(history_data: list, rule: dict[str, Any]) -> float:
 
 @metric
 def is_expected_url_pattern_match(result: Any, rules: dict[str, Any]) -> float:
+    """OSWorld metric ``is_expected_url_pattern_match``: 1 when the URL (a string, or the ``url``
+    of ``active_tab_info``) matches every regex of ``rules["expected"]`` (``re.search``)."""
     if not result:
         return 0.0
     url = result["url"] if isinstance(result, dict) else result
@@ -285,6 +285,9 @@ def compare_urls(url1: str | None, url2: str | None, full: bool = True) -> bool:
 
 @metric
 def is_expected_active_tab(active_tab_info: Any, rule: dict[str, Any]) -> float:
+    """OSWorld metric ``is_expected_active_tab``: 1 when the active tab's URL (a string, or the
+    ``url`` of ``active_tab_info``) equals ``rule["url"]`` under ``compare_urls`` (rule ``type``
+    must be "url")."""
     if not active_tab_info:
         return 0.0
     if rule["type"] != "url":
@@ -295,6 +298,9 @@ def is_expected_active_tab(active_tab_info: Any, rule: dict[str, Any]) -> float:
 
 @metric
 def check_direct_json_object(result: Any, rules: dict[str, Any]) -> float:
+    """OSWorld metric ``check_direct_json_object``: 1 when the object (a dict, or JSON text with
+    single quotes allowed) holds every key/value of ``rules["expected"]``; with
+    ``expect_in_result`` a list value (expected or actual) means "one of"."""
     if isinstance(result, str):
         import json
 
@@ -327,6 +333,7 @@ def check_direct_json_object(result: Any, rules: dict[str, Any]) -> float:
 
 @metric
 def exact_match(result: Any, rules: dict[str, Any]) -> float:
+    """OSWorld metric ``exact_match``: 1 when the result equals ``rules["expected"]``."""
     return 1.0 if result == rules["expected"] else 0.0
 
 
@@ -334,6 +341,8 @@ def exact_match(result: Any, rules: dict[str, Any]) -> float:
 def compare_text_file(
     result: str | None, expected: str | None, ignore_blanks: bool = False
 ) -> float:
+    """OSWorld metric ``compare_text_file``: 1 when both texts exist and are equal (with
+    ``ignore_blanks``, after collapsing runs of whitespace)."""
     if result is None or expected is None:
         return 0.0
     if ignore_blanks:
@@ -346,16 +355,20 @@ def compare_text_file(
 
 @metric
 def is_in_list(result: Any, rules: dict[str, Any]) -> float:
+    """OSWorld metric ``is_in_list``: 1 when ``rules["expected"]`` is an item of the result."""
     return 1.0 if rules["expected"] in (result or []) else 0.0
 
 
 @metric
 def not_in_list(result: Any, rules: dict[str, Any]) -> float:
+    """The complement of ``is_in_list``: 1 when ``rules["expected"]`` is not in the result."""
     return 0.0 if rules["expected"] in (result or []) else 1.0
 
 
 @metric
 def infeasible(*_: Any, **__: Any) -> float:
+    """OSWorld metric ``infeasible`` (a stub there too): ``evaluate`` scores infeasible tasks from
+    the last action alone (1 after FAIL)."""
     return 0.0  # decided in ``evaluate`` from the last action
 
 
@@ -367,7 +380,8 @@ def _get(desk: Desktop, spec: dict[str, Any] | None) -> Any:
 
 
 def evaluate(task: dict[str, Any], desk: Desktop, last_action: str | None) -> float:
-    """Score in [0, 1] of the desktop's final state for ``task`` (see module docstring)."""
+    """Score in [0, 1] of the desktop's final state for ``task``, as OSWorld's
+    ``DesktopEnv.evaluate`` computes it (see the module docstring)."""
     ev = task["evaluator"]
     run_steps(desk, ev.get("postconfig", []))
     funcs = ev["func"]

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 from envs.minidesk import document as D
 from envs.minidesk.apps.browser import Browser
 from envs.minidesk.apps.editor import Editor
-from envs.minidesk.apps.sites import DELTA_AIRPORTS
+from envs.minidesk.apps.sites.delta import DELTA_AIRPORTS
 from envs.minidesk.evaluators import GETTERS, METRICS, relative_day
 from envs.minidesk.widgets import Widget, centre
 from rllib_arpo.core.actions import Action, format_response
@@ -364,6 +364,19 @@ class _Expert:
             return self.click(self.find(f"{p}address"), "I click the address bar.")
         return self.type(url + "\n", f"I go to {url}.")
 
+    def visit(self, host: str, home: str, back: tuple[str, str] | None = None) -> Step | None:
+        """Bring a tab on ``host`` to the front, else open ``home``; with ``back`` = (path,
+        link text), leave a page whose URL holds path by that link. None once there."""
+        switch = self.goto_tab(lambda u: host in u)
+        if switch is not None:
+            return switch
+        app, _ = self.browser()
+        if host not in app.current.url:
+            return self.open_url(home)
+        if back is not None and back[0] in app.current.url:
+            return self.page_link(back[1])
+        return None
+
     def page(self) -> tuple[D.DocState, str]:
         app, p = self.browser()
         return app.current.ensure_doc(app.current.width or app._content_width), p + "page."
@@ -447,13 +460,10 @@ class _Expert:
         return self.doc_click(doc, prefix, delete, f"I delete the selected {keyword} entries.")
 
     def url_pattern_task(self) -> Step:
-        switch = self.goto_tab(lambda u: "seatgeek.com" in u)
-        if switch is not None:
-            return switch
-        app, _ = self.browser()
-        url = app.current.url
-        if "seatgeek.com" not in url:
-            return self.open_url("https://seatgeek.com/")
+        step = self.visit("seatgeek.com", "https://seatgeek.com/")
+        if step is not None:
+            return step
+        url = self.browser()[0].current.url
         if "support.seatgeek.com" in url:
             return (
                 self.page_link("Buying Tickets")
@@ -464,13 +474,10 @@ class _Expert:
 
     def active_tab_task(self) -> Step:
         expected = self.task["evaluator"]["expected"]["rules"]["url"]
-        switch = self.goto_tab(lambda u: "apple.com" in u)
-        if switch is not None:
-            return switch
-        app, _ = self.browser()
-        url = app.current.url
-        if "apple.com" not in url:
-            return self.open_url("https://www.apple.com/")
+        step = self.visit("apple.com", "https://www.apple.com/")
+        if step is not None:
+            return step
+        url = self.browser()[0].current.url
         path = urlsplit(url).path
         if path.startswith("/iphone/compare"):
             models = parse_qs(urlsplit(expected).query)["modelList"][0].split(",")
@@ -500,14 +507,10 @@ class _Expert:
         return self.delta(expected)
 
     def ryanair(self, expected: dict[str, str]) -> Step:
-        switch = self.goto_tab(lambda u: "ryanair.com" in u)
-        if switch is not None:
-            return switch
-        app, _ = self.browser()
-        if "ryanair.com" not in app.current.url:
-            return self.open_url("https://www.ryanair.com/gb/en")
-        if "/trip/flights/select" in app.current.url:
-            return self.page_link("Ryanair")
+        back = ("/trip/flights/select", "Ryanair")
+        step = self.visit("ryanair.com", "https://www.ryanair.com/gb/en", back)
+        if step is not None:
+            return step
         doc, prefix = self.page()
         goals = [
             {
@@ -560,14 +563,11 @@ class _Expert:
         )
 
     def delta(self, expected: dict[str, str]) -> Step:
-        switch = self.goto_tab(lambda u: "delta.com" in u)
-        if switch is not None:
-            return switch
-        app, _ = self.browser()
-        if "delta.com" not in app.current.url:
-            return self.open_url("https://www.delta.com/")
-        if "/flightstatus/search" in app.current.url:
-            return self.page_link("Flight Status")
+        step = self.visit(
+            "delta.com", "https://www.delta.com/", ("/flightstatus/search", "Flight Status")
+        )
+        if step is not None:
+            return step
         doc, prefix = self.page()
         if doc.values.get("section") != "status":
             tabs = next(e for e in doc.elements if e.kind == "tabs")

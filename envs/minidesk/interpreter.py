@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-MAX_CODE_CHARS = 65_536
-"""Longest accepted action string (characters)."""
+from envs.spaces import MAX_CODE_CHARS
+
 MAX_AST_DEPTH = 32
 """Deepest accepted syntax tree (a literal call is about 6 deep)."""
 MAX_STATEMENTS = 64
@@ -121,6 +122,28 @@ def interpret(code: str) -> list[Command]:
     events = sum(_events(c) for c in commands)
     if events > MAX_EVENTS:
         raise ActionRejected(f"{events} input events in one action, limit {MAX_EVENTS}")
+    return commands
+
+
+def read_action(
+    action: str,
+    info: dict[str, Any],
+    check: Callable[[list[Command]], None] | None = None,
+) -> list[Command]:
+    """The commands of an agent's action string, as an env's ``step`` records them in ``info``:
+    ``action_error`` (None, or why the string was rejected), ``action_valid`` and ``commands``
+    (name, kwargs pairs). A string that ``interpret`` (or ``check``, e.g. screen bounds) rejects
+    gives no commands: the step does nothing but still counts."""
+    try:
+        commands = interpret(action)
+        if check is not None:
+            check(commands)
+        info["action_error"] = None
+    except ActionRejected as exc:
+        commands = []
+        info["action_error"] = str(exc)
+    info["action_valid"] = info["action_error"] is None
+    info["commands"] = [(c.name, dict(c.kwargs)) for c in commands]
     return commands
 
 

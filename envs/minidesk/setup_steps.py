@@ -19,7 +19,7 @@ from envs.minidesk.apps.browser import Browser
 from envs.minidesk.apps.editor import Editor
 from envs.minidesk.apps.files import HOME, Files
 from envs.minidesk.apps.form import FormApp
-from envs.minidesk.desktop import Desktop
+from envs.minidesk.desktop import Desktop, Window
 from envs.minidesk.interpreter import ActionRejected, interpret
 
 logger = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def _sleep(desk: Desktop, seconds: float) -> None:
     return None  # the clock is virtual
 
 
-def _match_window(desk: Desktop, window_name: str, strict: bool = False):
+def _match_window(desk: Desktop, window_name: str, strict: bool = False) -> Window | None:
     name = window_name.lower()
     for win in reversed(desk.windows):
         title = win.app.title().lower()
@@ -169,24 +169,23 @@ def _match_window(desk: Desktop, window_name: str, strict: bool = False):
     return None
 
 
-def _activate_window(
-    desk: Desktop, window_name: str, strict: bool = False, by_class: bool = False
-) -> str | None:
-    win = _match_window(desk, window_name, strict)
-    if win is None:
-        return f"no window named {window_name!r}"
-    desk.raise_window(win)
-    return None
+def _window_step(act: Callable[[Desktop, Window], None]) -> Callable[..., str | None]:
+    """A step that finds a window by name (as ``_match_window``) and ``act``s on it."""
+
+    def step(
+        desk: Desktop, window_name: str, strict: bool = False, by_class: bool = False
+    ) -> str | None:
+        win = _match_window(desk, window_name, strict)
+        if win is None:
+            return f"no window named {window_name!r}"
+        act(desk, win)
+        return None
+
+    return step
 
 
-def _close_window(
-    desk: Desktop, window_name: str, strict: bool = False, by_class: bool = False
-) -> str | None:
-    win = _match_window(desk, window_name, strict)
-    if win is None:
-        return f"no window named {window_name!r}"
-    desk.close_window(win)
-    return None
+_activate_window = _window_step(Desktop.raise_window)
+_close_window = _window_step(Desktop.close_window)
 
 
 def _chrome_open_tabs(desk: Desktop, urls_to_open: list[str]) -> None:

@@ -4,15 +4,16 @@ token-protected HTTP+JSON API, and helpers to run one locally.
 - ``serve(env_factory, host, port, token)``: start a server in a daemon thread -> ``EnvServer``
   (``.url``, ``.port``, ``.shutdown()``).
 - ``main(argv)``: ``python -m envs.server --env minidesk|osworld|<module>:<callable> ...``.
-- ``local_env(env_factory, **client_kwargs)``: context manager yielding ``(client, server)``, a
-  served env and its ``OSWorldEnv`` client, for tests and benchmarks (direct vs served).
+- ``envs.server.local.local_env(env_factory, **client_kwargs)``: context manager yielding
+  ``(client, server)``, a served env and its ``OSWorldEnv`` client, for tests and benchmarks
+  (direct vs served). Not imported here: it imports the client, which imports this package.
 
 The wire format is documented in ``envs/server/protocol.py`` and docs/osworld.md.
 """
 
 from envs.server.app import EnvServer, create_server, main, serve
-from envs.server.backends import Backend, GymBackend, TaskError, make_backend_factory
-from envs.server.local import local_env
+from envs.server.backends import Backend, GymBackend, TaskError
+from envs.server.factory import make_backend_factory
 from envs.server.protocol import API_VERSION, TOKEN_ENV_VAR
 
 __all__ = [
@@ -23,7 +24,6 @@ __all__ = [
     "GymBackend",
     "TaskError",
     "create_server",
-    "local_env",
     "main",
     "make_backend_factory",
     "serve",

@@ -25,7 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from envs.server.backends import Backend, TaskError, as_backend, make_backend_factory
+from envs.server.backends import Backend, TaskError, as_backend
+from envs.server.factory import make_backend_factory
 from envs.server.protocol import (
     API_VERSION,
     DEFAULT_HOST,
@@ -410,24 +411,17 @@ def create_server(
 
 
 def serve(
-    env_factory: EnvFactory,
-    host: str = DEFAULT_HOST,
-    port: int = DEFAULT_PORT,
-    token: str | None = None,
-    *,
-    env_name: str | None = None,
-    max_body_bytes: int = MAX_BODY_BYTES,
-    max_lifetime_s: float | None = None,
+    env_factory: EnvFactory, *args: Any, max_lifetime_s: float | None = None, **kwargs: Any
 ) -> EnvServer:
     """Start an env server in a daemon thread and return it (``.url``, ``.shutdown()``).
 
-    Args are those of ``create_server``; ``max_lifetime_s`` makes it shut itself down after
-    that long (tests, benchmarks).
+    Args:
+        env_factory: As for ``create_server``.
+        *args: ``create_server``'s host, port, token.
+        max_lifetime_s: The server shuts itself down after this long (tests, benchmarks).
+        **kwargs: ``create_server``'s keyword arguments (env_name, max_body_bytes).
     """
-    server = create_server(
-        env_factory, host, port, token, env_name=env_name, max_body_bytes=max_body_bytes
-    )
-    return server.start(max_lifetime_s=max_lifetime_s)
+    return create_server(env_factory, *args, **kwargs).start(max_lifetime_s=max_lifetime_s)
 
 
 def _is_loopback(host: str) -> bool:

@@ -1,25 +1,22 @@
-"""What the env server hosts: a ``Backend`` (one env) and the factories that build one by name.
+"""What the env server hosts: a ``Backend`` (one env), and ``GymBackend`` for gymnasium envs.
 
 A backend speaks the server's contract in PNG bytes and plain JSON, so the HTTP layer never
 touches pixels: ``GymBackend`` wraps any gymnasium env (MiniDesk, test envs) and encodes its
 uint8 screenshots; ``envs.server.desktop.DesktopEnvBackend`` wraps OSWorld's ``DesktopEnv``,
-whose screenshots already are PNG bytes.
+whose screenshots already are PNG bytes. ``envs.server.factory`` builds a backend by name.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from envs.server.protocol import encode_png, to_jsonable
+from envs.server.protocol import to_jsonable
+from rllib_arpo.core.images import encode_png
 
 logger = logging.getLogger(__name__)
-
-ENV_CHOICES = ("minidesk", "osworld", "<module>:<callable>", "<gymnasium id>")
 
 
 class TaskError(ValueError):
@@ -110,53 +107,9 @@ class GymBackend(Backend):
         self.env.close()
 
 
-def make_backend_factory(
-    env: str, env_kwargs: dict[str, Any] | None = None
-) -> Callable[[], Backend]:
-    """A zero-argument factory of the backend named by ``env``.
-
-    Args:
-        env: "minidesk" (MiniDesk, in-process), "osworld" (OSWorld's DesktopEnv, see
-            ``envs.server.desktop.make_desktop_backend``), "<module>:<callable>" (the callable
-            is called with ``env_kwargs`` and returns a gymnasium env or a ``Backend``), or a
-            registered gymnasium id.
-        env_kwargs: Keyword arguments of the env's constructor.
-    """
-    kwargs = dict(env_kwargs or {})
-    if env == "minidesk":
-        return lambda: GymBackend(_make_minidesk(**kwargs), name="minidesk")
-    if env == "osworld":
-        from envs.server.desktop import make_desktop_backend
-
-        return lambda: make_desktop_backend(**kwargs)
-    if ":" in env:
-        module_name, _, attr = env.partition(":")
-        factory = getattr(importlib.import_module(module_name), attr)
-        return lambda: as_backend(factory(**kwargs), name=env)
-    import gymnasium
-
-    if env in gymnasium.registry:
-        return lambda: GymBackend(gymnasium.make(env, **kwargs), name=env)
-    raise ValueError(f"unknown env {env!r}; choose one of {', '.join(ENV_CHOICES)}")
-
-
 def as_backend(env: Any, name: str | None = None) -> Backend:
     """``env`` itself if it is a Backend, else a GymBackend around it."""
     return env if isinstance(env, Backend) else GymBackend(env, name=name)
-
-
-def _make_minidesk(**kwargs: Any) -> Any:
-    import gymnasium
-
-    from envs import minidesk
-
-    for attr in ("MiniDeskEnv", "make_env"):
-        if hasattr(minidesk, attr):
-            return getattr(minidesk, attr)(**kwargs)
-    for env_id in ("MiniDesk-v0", "minidesk"):
-        if env_id in gymnasium.registry:
-            return gymnasium.make(env_id, **kwargs)
-    raise RuntimeError("envs.minidesk exposes no MiniDeskEnv and registers no MiniDesk-v0 env")
 
 
 def _env_name(env: Any) -> str:

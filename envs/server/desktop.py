@@ -31,6 +31,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from envs.server.backends import Backend, TaskError
@@ -147,25 +148,18 @@ class VMController:
         return None
 
     def get_accessibility_tree(self) -> str | None:
-        try:
-            return self._json("/accessibility").get("AT")
-        except VMError as error:
-            logger.warning("accessibility tree failed: %s", error)
-            return None
+        """The accessibility tree (XML text), or None when the VM server failed."""
+        return _or_none("accessibility tree", lambda: self._json("/accessibility").get("AT"))
 
     def get_terminal_output(self) -> str | None:
-        try:
-            return self._json("/terminal").get("output")
-        except VMError as error:
-            logger.warning("terminal output failed: %s", error)
-            return None
+        """The terminal's output, or None when the VM server failed."""
+        return _or_none("terminal output", lambda: self._json("/terminal").get("output"))
 
     def get_file(self, file_path: str) -> bytes | None:
-        try:
-            return self._request("/file", form={"file_path": file_path})[2]
-        except VMError as error:
-            logger.warning("file %s failed: %s", file_path, error)
-            return None
+        """The bytes of ``file_path`` on the VM, or None when the VM server failed."""
+        return _or_none(
+            f"file {file_path}", lambda: self._request("/file", form={"file_path": file_path})[2]
+        )
 
     def execute(self, command: str | list[str], shell: bool = False) -> dict[str, Any]:
         """``POST /execute`` -> ``{status, output, error, returncode}``; raises VMError."""
@@ -184,6 +178,15 @@ class VMController:
             f"/setup/{endpoint}", json_body=payload, timeout_s=self.execute_timeout_s,
             retry_after_timeout=False,
         )  # fmt: skip
+
+
+def _or_none(what: str, read: Callable[[], Any]) -> Any:
+    """``read()``, or None (logged) when it raises ``VMError``, as PythonController's getters."""
+    try:
+        return read()
+    except VMError as error:
+        logger.warning("%s failed: %s", what, error)
+        return None
 
 
 class RunningVM:

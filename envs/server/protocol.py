@@ -1,7 +1,8 @@
 """The env server's wire format, shared by the server and its client (``envs/osworld.py``).
 
 One place for the API version, the limits, the token variable and the payload codecs. Stdlib,
-numpy and Pillow only: the DesktopEnv host imports this module from its own venv.
+numpy and Pillow only: the DesktopEnv host imports this module from its own venv. Screenshots
+are encoded by ``rllib_arpo.core.images.encode_png`` (the project's one PNG encoder).
 
 Payloads (JSON unless noted; every request carries ``Authorization: Bearer <token>``):
 
@@ -47,23 +48,11 @@ TOKEN_ENV_VAR = "ARPO_ENV_TOKEN"
 MAX_BODY_BYTES = 4 * 1024 * 1024
 """Request bodies above this are refused with 413 (a task JSON is a few KiB, an action < 10 KiB)."""
 
-PNG_COMPRESS_LEVEL = 1
-"""zlib level of the screenshots the server encodes: flat GUI images compress well even at 1."""
-
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
 
 _MAX_JSON_DEPTH = 8
 _MAX_JSON_ARRAY = 64
-
-
-def encode_png(screenshot: np.ndarray) -> bytes:
-    """uint8 HxWx3 array -> PNG bytes."""
-    buffer = io.BytesIO()
-    Image.fromarray(np.asarray(screenshot, dtype=np.uint8)).save(
-        buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL
-    )
-    return buffer.getvalue()
 
 
 def decode_image(data: bytes) -> np.ndarray:

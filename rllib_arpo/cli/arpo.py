@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from rllib_arpo.cli.options import tiny_size_option
 from rllib_arpo.core.actions import action_to_dict, parse_response, to_pyautogui
 from rllib_arpo.core.coords import COORDINATE_CONVENTIONS, CoordinateSpace, smart_resize
 
@@ -72,13 +73,7 @@ def action_command(text: str, screen: str, resized: str | None, coords: str) -> 
 
 @arpo.command("tiny-model")
 @click.argument("out_dir", type=click.Path(file_okay=False))
-@click.option(
-    "--size",
-    default="1.4m",
-    show_default=True,
-    type=click.Choice(["0.2m", "1.4m", "4m", "25m"]),
-    help="Parameter count of the tiny UI-TARS-shaped model.",
-)
+@tiny_size_option("Parameter count of the tiny UI-TARS-shaped model.")
 @click.option("--seed", default=0, show_default=True, help="Weight initialisation seed.")
 def tiny_model_command(out_dir: str, size: str, seed: int) -> None:
     """Write a tiny random-init Qwen2.5-VL checkpoint (UI-TARS-shaped, offline) to OUT_DIR."""

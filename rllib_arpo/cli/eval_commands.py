@@ -1,4 +1,4 @@
-"""``arpo eval`` and ``arpo select-tasks``: thin over ``rllib_arpo.evaluation.run``.
+"""``arpo eval`` and ``arpo select-tasks``: flags in, ``evaluation.session`` does the work.
 
 ``register(group)`` adds both commands to the ``arpo`` group. Errors a user can fix (missing or
 malformed task lists, an unknown env or task, a policy path that does not load) end the command
@@ -10,12 +10,13 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from rllib_arpo.evaluation.session import EvalSettings
 
 TOKEN_ENV_VAR = "ARPO_ENV_TOKEN"
 OPENAI_KEY_ENV_VAR = "OPENAI_API_KEY"
@@ -94,81 +95,67 @@ def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``EvalError`` (and unreadable inputs) -> ``Error: <one line>``, exit status 1."""
+    """``EvalError`` and ``TaskListError`` -> ``Error: <one line>``, exit status 1."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from rllib_arpo.evaluation.run import EvalError
+        from rllib_arpo.evaluation.errors import EvalError
+        from rllib_arpo.rollout.tasks import TaskListError
 
         try:
             return command(*args, **kwargs)
-        except EvalError as error:
+        except (EvalError, TaskListError) as error:
             raise click.ClickException(" ".join(str(error).split())) from None
 
     return wrapper
 
 
-def _prepare(options: dict[str, Any], refs: list[Any]) -> tuple[Any, Any, int]:
-    """(env factory, policy, parallel) from the shared options; fails early on bad inputs."""
-    from rllib_arpo.evaluation.run import (
-        DEFAULT_PARALLEL,
-        EnvSpec,
-        EvalError,
-        SamplingSettings,
-        build_policy,
-        check_env,
-        make_env_factory,
-    )
+def _settings(options: dict[str, Any]) -> EvalSettings:
+    """The shared options as ``EvalSettings``.
+
+    Raises:
+        click.ClickException: ``--screen-size`` is not WIDTHxHEIGHT.
+    """
+    from rllib_arpo.evaluation.envs import EnvSpec
+    from rllib_arpo.evaluation.policies import SamplingSettings
+    from rllib_arpo.evaluation.session import EvalSettings
 
     try:
         width, height = (int(v) for v in options["screen_size"].lower().split("x"))
     except ValueError:
-        raise EvalError(
+        raise click.ClickException(
             f"--screen-size must be WIDTHxHEIGHT such as 448x336, got {options['screen_size']!r}"
         ) from None
     urls = tuple(u.strip() for value in options["server_urls"] for u in value.split(",") if u)
-    spec = EnvSpec(
-        name=options["env_name"],
-        max_steps=options["max_steps"],
-        screen_size=(width, height),
-        task_dir=options["task_dir"],
-        server_urls=urls,
-        token=options["token"] or os.environ.get(TOKEN_ENV_VAR),
-    )
-    factory, env_limit = make_env_factory(spec)
-    if options["policy"] == "expert" and spec.name != "minidesk":
-        raise EvalError("--policy expert reads MiniDesk's desktop: use it with --env minidesk")
-    check_env(factory, spec.name, refs)
-    parallel = options["parallel"] or env_limit or DEFAULT_PARALLEL
-    if env_limit is not None and parallel > env_limit:
-        raise EvalError(f"--parallel {parallel} needs {parallel} env servers, got {env_limit}")
-    sampling = SamplingSettings(
-        temperature=options["temperature"],
-        top_p=options["top_p"],
-        max_new_tokens=options["max_new_tokens"],
-    )
-    policy = build_policy(
-        options["policy"],
-        sampling=sampling,
+    return EvalSettings(
+        policy=options["policy"],
+        env=EnvSpec(
+            name=options["env_name"],
+            max_steps=options["max_steps"],
+            screen_size=(width, height),
+            task_dir=options["task_dir"],
+            server_urls=urls,
+            token=options["token"] or os.environ.get(TOKEN_ENV_VAR),
+        ),
+        trials=options["trials"],
+        sampling=SamplingSettings(
+            temperature=options["temperature"],
+            top_p=options["top_p"],
+            max_new_tokens=options["max_new_tokens"],
+        ),
+        parallel=options["parallel"],
         seed=options["seed"],
         device=options["device"],
+        step_timeout_s=options["step_timeout_s"],
         model=options["model"],
         api_key=options["api_key"] or os.environ.get(OPENAI_KEY_ENV_VAR),
         coords=options["coords"],
+        log_screenshots=options["log_screenshots"],
     )
-    return factory, policy, parallel
 
 
 def _progress(line: str) -> None:
     click.echo(line, err=True)
-
-
-def _settings(options: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    keep = ("policy", "env_name", "trials", "temperature", "top_p", "max_new_tokens",
-            "max_steps", "seed")  # fmt: skip
-    settings = {("env" if k == "env_name" else k): options[k] for k in keep}
-    settings.update(extra)
-    return settings
 
 
 @click.command("eval")
@@ -197,47 +184,20 @@ def eval_command(
 ) -> None:
     """Run every task --trials times; write a parquet of every step, the per-task table
     (results.csv/json) and report.html; print the table."""
-    from rllib_arpo.evaluation.report import ReportWriter
-    from rllib_arpo.evaluation.run import (
-        format_table,
-        load_task_list,
-        merge_task_lists,
-        task_table,
-        write_table,
-    )
+    from rllib_arpo.evaluation.session import evaluate
+    from rllib_arpo.evaluation.tables import format_table
 
-    refs = load_task_list(tasks_path)
-    if noisy_path:
-        refs = merge_task_lists(refs, load_task_list(noisy_path))
-    factory, policy, parallel = _prepare(options, refs)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    settings = _settings(options, tasks=tasks_path, noisy=noisy_path, parallel=parallel)
-    report = None
-    if not no_report:
-        report = ReportWriter(
-            out / "report.html",
-            title=f"arpo eval: {options['policy']} on {options['env_name']}",
-            images=report_images,  # type: ignore[arg-type]
-        )
-    click.echo(
-        f"evaluating {len(refs)} tasks x {options['trials']} trials with {policy.name} on "
-        f"{options['env_name']} ({parallel} in parallel)",
-        err=True,
+    outcome = evaluate(
+        _settings(options),
+        tasks_path,
+        out_dir,
+        noisy_path=noisy_path,
+        report_images=None if no_report else report_images,  # type: ignore[arg-type]
+        progress=_progress,
     )
-    run = _run_logged(
-        refs, factory, policy, parallel, options, out, [] if report is None else [report.add]
-    )
-    rows = task_table(run.episodes)
-    settings["wall_s"] = round(run.wall_s, 2)
-    settings["env_steps"] = run.stats.env_steps
-    paths = write_table(out, rows, {"settings": settings, "episodes": run.episodes})
-    click.echo(format_table(rows))
-    written = [paths["csv"], paths["json"], out / "episodes.parquet"]
-    if report is not None:
-        written.append(report.write(rows, settings))
-    click.echo(f"{run.stats.env_steps} env steps in {run.wall_s:.1f} s", err=True)
-    for path in written:
+    click.echo(format_table(outcome.rows))
+    click.echo(f"{outcome.run.stats.env_steps} env steps in {outcome.run.wall_s:.1f} s", err=True)
+    for path in outcome.written:
         click.echo(f"wrote {path}", err=True)
 
 
@@ -263,67 +223,23 @@ def select_tasks_command(
     solved at least --min-success times (and, for middle difficulty, with a success rate within
     [--min-rate, --max-rate]); writes selected_tasks.json ({domain: [ids]}) and
     task_success.csv/json (every task's count)."""
-    from rllib_arpo.evaluation.run import (
-        check_selection_bounds,
-        count_successes,
-        format_counts,
-        load_task_list,
-        select_tasks,
-        write_selection,
-    )
+    from rllib_arpo.evaluation.selection import format_counts
+    from rllib_arpo.evaluation.session import select_valuable_tasks
 
-    refs = load_task_list(tasks_path)
-    check_selection_bounds(min_success, min_rate, max_rate)
-    factory, policy, parallel = _prepare(options, refs)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    run = _run_logged(refs, factory, policy, parallel, options, out, [])
-    counts = select_tasks(
-        count_successes(refs, run.episodes),
+    outcome = select_valuable_tasks(
+        _settings(options),
+        tasks_path,
+        out_dir,
         min_success=min_success,
         min_rate=min_rate,
         max_rate=max_rate,
+        progress=_progress,
     )
-    settings = _settings(
-        options,
-        tasks=tasks_path,
-        min_success=min_success,
-        min_rate=min_rate,
-        max_rate=max_rate,
-        wall_s=round(time.perf_counter() - started, 2),
-    )
-    paths = write_selection(out, counts, {"settings": settings})
-    click.echo(format_counts(counts))
-    click.echo(f"selected {sum(c.selected for c in counts)} of {len(counts)} tasks")
-    for path in (*paths.values(), out / "episodes.parquet"):
+    click.echo(format_counts(outcome.counts))
+    selected = sum(c.selected for c in outcome.counts)
+    click.echo(f"selected {selected} of {len(outcome.counts)} tasks")
+    for path in outcome.written:
         click.echo(f"wrote {path}", err=True)
-
-
-def _run_logged(refs, factory, policy, parallel: int, options: dict, out: Path, sinks: list):
-    """Every (task, trial) once, each finished batch written to ``out/episodes.parquet`` (and to
-    the extra ``sinks``); the policy is closed afterwards."""
-    from rllib_arpo.evaluation.run import run_evaluation
-    from rllib_arpo.outputs.episode_log import EpisodeLogWriter
-
-    try:
-        with EpisodeLogWriter(
-            out / "episodes.parquet", overwrite=True, screenshots=options["log_screenshots"]
-        ) as log:
-            return run_evaluation(
-                refs,
-                factory,
-                policy,
-                trials=options["trials"],
-                max_steps=options["max_steps"],
-                parallel=parallel,
-                step_timeout_s=options["step_timeout_s"],
-                seed=options["seed"],
-                sinks=[lambda trajectories, _results: log.write(trajectories), *sinks],
-                progress=_progress,
-            )
-    finally:
-        policy.close()
 
 
 def register(group: click.Group) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rllib_arpo.core.coords import CoordinateSpace
+from rllib_arpo.core.reward import format_reward
 
 # --------------------------------------------------------------------------------------------
 # Vocabulary
@@ -199,8 +200,8 @@ class ParsedResponse:
 
     @property
     def format_reward(self) -> float:
-        """0 for a parseable answer, -1 otherwise (weighted by the algorithm, 0.5 in ARPO)."""
-        return 0.0 if self.ok else -1.0
+        """0 for a parseable answer, -1 otherwise (``core.reward``; weighted 0.5 in ARPO)."""
+        return format_reward(self.ok)
 
 
 @dataclass(frozen=True)
@@ -420,23 +421,22 @@ class _CallReader:
     def _context(self) -> str:
         return repr(self.source[self.pos : self.pos + 20])
 
-    def _read_call(self) -> _Call:
+    def _read_identifier(self, what: str) -> str:
+        """An identifier at the cursor (the cursor moves past it and any space after it)."""
         match = _IDENT.match(self.source, self.pos)
         if match is None:
-            raise _ParseError(f"expected an action name at {self._context()}")
-        name = match.group()
+            raise _ParseError(f"expected {what} at {self._context()}")
         self.pos = match.end()
         self._skip_space()
+        return match.group()
+
+    def _read_call(self) -> _Call:
+        name = self._read_identifier("an action name")
         self._expect("(", f"'(' after {name!r}")
         kwargs: dict[str, str] = {}
         self._skip_space()
         while not self._peek(")"):
-            key_match = _IDENT.match(self.source, self.pos)
-            if key_match is None:
-                raise _ParseError(f"expected a keyword argument in {name}() at {self._context()}")
-            key = key_match.group()
-            self.pos = key_match.end()
-            self._skip_space()
+            key = self._read_identifier(f"a keyword argument in {name}()")
             self._expect("=", f"'=' after {key!r} in {name}()")
             self._skip_space()
             if key in kwargs:

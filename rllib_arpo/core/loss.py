@@ -31,11 +31,13 @@ masked positions (padding, prompt, image tokens) cannot leak into the loss or it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 
 import torch
 
 from rllib_arpo.core import metrics as M
+from rllib_arpo.core.values import parse_enum
 
 CLIP_RATIO_LOW = 0.2
 """Lower clip: ratios below 1 - 0.2 stop pushing a negative-advantage token down (ARPO)."""
@@ -58,12 +60,20 @@ class LossAggregation(str, Enum):
     """One mean over all loss tokens of the batch (DAPO)."""
 
 
-def _aggregation(mode: LossAggregation | str) -> LossAggregation:
-    try:
-        return LossAggregation(mode)
-    except ValueError:
-        valid = ", ".join(repr(m.value) for m in LossAggregation)
-        raise ValueError(f"aggregation={mode!r} is not one of {valid}") from None
+def minibatch_normalizer(token_counts: Sequence[int], mode: LossAggregation | str) -> float:
+    """The ``normalizer`` of ``aggregate_token_loss`` for a whole minibatch of trajectories.
+
+    The count ``aggregate_token_loss`` itself would take over the minibatch: loss tokens
+    ("token-mean") or trajectories with at least one loss token ("seq-mean-token-mean"), at
+    least 1.
+
+    Args:
+        token_counts: Loss tokens of each trajectory of the minibatch, length B.
+        mode: A ``LossAggregation`` or its string value.
+    """
+    if parse_enum(LossAggregation, mode, "aggregation") is LossAggregation.TOKEN_MEAN:
+        return float(max(sum(token_counts), 1))
+    return float(max(sum(1 for n in token_counts if n > 0), 1))
 
 
 def aggregate_token_loss(
@@ -92,7 +102,7 @@ def aggregate_token_loss(
     Returns:
         A scalar tensor; 0 (with a graph) when no token counts.
     """
-    mode = _aggregation(mode)
+    mode = parse_enum(LossAggregation, mode, "aggregation")
     if loss.shape != loss_mask.shape:
         raise ValueError(f"loss {tuple(loss.shape)} and loss_mask {tuple(loss_mask.shape)} differ")
     mask = loss_mask.bool()  # (B, T)
@@ -293,26 +303,3 @@ def entropy_from_logits(logits: torch.Tensor) -> torch.Tensor:
     """
     probs = torch.softmax(logits, dim=-1)  # (B, T, V)
     return torch.logsumexp(logits, dim=-1) - (probs * logits).sum(dim=-1)  # (B, T)
-
-
-def aggregate_entropy(
-    entropy: torch.Tensor,
-    loss_mask: torch.Tensor,
-    aggregation: LossAggregation | str = LossAggregation.SEQ_MEAN_TOKEN_MEAN,
-    normalizer: float | None = None,
-) -> torch.Tensor:
-    """Mean entropy over the loss tokens, aggregated like the policy loss.
-
-    ARPO logs it and uses no entropy bonus; with a coefficient beta the learner would add
-    ``-beta * aggregate_entropy(...)`` to the loss.
-
-    Args:
-        entropy: Per-token entropy, shape (B, T) (``entropy_from_logits``).
-        loss_mask: 1 for tokens that count, shape (B, T).
-        aggregation: As in ``aggregate_token_loss``.
-        normalizer: As in ``aggregate_token_loss``.
-
-    Returns:
-        A scalar tensor (with a graph when ``entropy`` has one).
-    """
-    return aggregate_token_loss(entropy, loss_mask, aggregation, normalizer)

@@ -33,6 +33,13 @@ ROLLOUT_ENV_FAILURES = "rollout/env_failures"
 """Env exceptions, hangs and crashed VMs counted by the runners (retried or dropped)."""
 ROLLOUT_DROPPED_EPISODES = "rollout/dropped_episodes"
 ROLLOUT_INCOMPLETE_GROUPS = "rollout/incomplete_groups"
+ROLLOUT_ENV_TIMEOUTS = "rollout/env_timeouts"
+"""Env calls that hung past ``env_step_timeout_s`` (also counted in env_failures)."""
+ROLLOUT_GENERATION_S = "rollout/generation_s"
+"""Seconds the runners spent in batched generation."""
+ROLLOUT_ENV_S = "rollout/env_s"
+"""Seconds the runners spent waiting for env steps."""
+ROLLOUT_GENERATED_TOKENS = "rollout/generated_tokens"
 
 # --------------------------------------------------------------------------------------------
 # Rewards and advantages (``core.trajectory.compute_reward``, ``core.advantages``)
@@ -43,6 +50,10 @@ REWARD_MIN = "reward/min"
 REWARD_MAX = "reward/max"
 TRAIN_NUM_TRAJECTORIES = "train/num_trajectories"
 """Trajectories sent to the learner after replay and zero-advantage filtering."""
+TRAIN_OLD_LOGP_RECOMPUTED = "train/old_logp_recomputed"
+"""Trajectories whose old log-probs a learner recomputed (replayed ones, or all)."""
+TRAIN_SKIPPED_UPDATES = "train/skipped_updates"
+"""Iterations with no trajectory to train on (no mixed group): no optimizer step."""
 ADV_MEAN = "adv/mean"
 ADV_STD = "adv/std"
 ADV_ABS_MAX = "adv/abs_max"
@@ -111,3 +122,17 @@ THROUGHPUT_TOKENS_PER_S = "throughput/tokens_per_s"
 THROUGHPUT_ENV_STEPS_PER_S = "throughput/env_steps_per_s"
 THROUGHPUT_TRAIN_TOKENS_PER_S = "throughput/train_tokens_per_s"
 """Loss tokens (sampled response tokens) trained per second of the learn phase."""
+
+# --------------------------------------------------------------------------------------------
+# TensorBoard (``callbacks.ARPOTensorBoardCallback``)
+# --------------------------------------------------------------------------------------------
+EPISODE_STRIP = "episode/strip"
+"""Image: one sampled episode, its actions drawn on its screenshots."""
+EPISODE_ANSWERS = "episode/answers"
+"""Text: the model's answers of that episode."""
+SCALAR_AREAS = ("rollout/", "success/", "reward/", "adv/", "replay/", "time/", "train/", "loss/")
+"""Areas of the top-level result that TensorBoard gets as scalars."""
+LEARNER_AREAS = ("loss/", "time/")
+"""Areas of the learner's results that TensorBoard gets as scalars."""
+RUNNER_AREAS = ("rollout/",)
+"""Areas of the env runners' results that TensorBoard gets as scalars."""

@@ -40,7 +40,9 @@ from typing import Any
 import numpy as np
 
 from rllib_arpo.core import metrics as M
-from rllib_arpo.core.trajectory import SUCCESS_THRESHOLD, Trajectory
+from rllib_arpo.core.reward import SUCCESS_THRESHOLD
+from rllib_arpo.core.trajectory import Trajectory
+from rllib_arpo.core.values import parse_enum
 
 logger = logging.getLogger(__name__)
 
@@ -67,14 +69,6 @@ class PriorityMode(str, Enum):
     """Fewest steps first."""
     SURPRISE = "surprise"
     """Lowest mean token log-prob under the current policy first."""
-
-
-def _priority_mode(mode: PriorityMode | str) -> PriorityMode:
-    try:
-        return PriorityMode(mode)
-    except ValueError:
-        valid = ", ".join(repr(m.value) for m in PriorityMode)
-        raise ValueError(f"priority_mode={mode!r} is not one of {valid}") from None
 
 
 def should_inject(
@@ -214,7 +208,7 @@ class SuccessReplayBuffer:
             raise ValueError(f"num_inject={num_inject} must be >= 1")
         self.capacity_per_task = capacity_per_task
         self.success_threshold = success_threshold
-        self.priority_mode = _priority_mode(priority_mode)
+        self.priority_mode = parse_enum(PriorityMode, priority_mode, "priority_mode")
         self.priority_alpha = float(priority_alpha)
         self.std_threshold = std_threshold
         self.mean_threshold = mean_threshold

@@ -1,4 +1,4 @@
-"""The one record everything shares: a trajectory of a GUI agent, and the ARPO reward rule.
+"""The one record everything shares: a trajectory of a GUI agent.
 
 A ``Trajectory`` is made by the env runner and read by the replay buffer, the learner, evaluation and
 the logs. It is plain data: dataclasses of built-in types plus ``bytes``, convertible to and from a
@@ -14,9 +14,7 @@ What it keeps and why:
 - The sampler's log-probs, for diagnostics and as a fallback score; ARPO recomputes old log-probs
   under the trainer's weights before the update.
 
-Reward (ARPO, arXiv 2505.16282, Sec. 3): ``r = eval_result + 0.5 * format_reward`` where the format
-reward is -1 when the model's output could not be parsed into an action, so that an unparsable
-output scores -0.5.
+The reward it carries is ARPO's (``core.reward``), set by the rollout loop when the episode ends.
 """
 
 from __future__ import annotations
@@ -30,15 +28,17 @@ from enum import Enum
 from typing import Any
 
 from rllib_arpo.core import metrics as M
+from rllib_arpo.core.reward import (
+    FORMAT_PENALTY_WEIGHT,
+    FORMAT_REWARD_BAD,
+    FORMAT_REWARD_OK,
+    SUCCESS_THRESHOLD,
+    compute_reward,
+    is_success,
+)
 
 SCHEMA_VERSION = 1
 """Version of the dict layout written by ``to_dict``; bumped on incompatible changes."""
-FORMAT_PENALTY_WEIGHT = 0.5
-"""Weight of the format reward in ARPO's reward (``r = eval + 0.5 * format``)."""
-FORMAT_REWARD_OK, FORMAT_REWARD_BAD = 0.0, -1.0
-"""The two values of the format reward: parsable output, unparsable output."""
-SUCCESS_THRESHOLD = 0.1
-"""An evaluator result above this counts as a success (the reference replay buffer's rule)."""
 
 
 class Termination(str, Enum):
@@ -54,24 +54,6 @@ class Termination(str, Enum):
     """The environment raised, hung past its timeout or crashed."""
     PARSE_ERROR = "parse_error"
     """The model's output could not be parsed into an action (format reward -1)."""
-
-
-def compute_reward(
-    eval_result: float,
-    format_reward: float,
-    format_penalty_weight: float = FORMAT_PENALTY_WEIGHT,
-) -> float:
-    """ARPO's trajectory reward: ``r = eval_result + format_penalty_weight * format_reward``.
-
-    Args:
-        eval_result: The task evaluator's result in [0, 1] (usually 0 or 1).
-        format_reward: 0 when every output parsed, -1 when one did not (which ends the episode).
-        format_penalty_weight: Weight of the format reward; 0.5 in ARPO (arXiv 2505.16282).
-
-    Returns:
-        The scalar reward; an unparsable output with a failed task scores -0.5.
-    """
-    return float(eval_result) + float(format_penalty_weight) * float(format_reward)
 
 
 @dataclass(frozen=True)
@@ -168,7 +150,8 @@ class Trajectory:
         steps: The turns, in order.
         eval_result: The evaluator's result in [0, 1].
         format_reward: 0, or -1 when an output could not be parsed.
-        reward: The training reward (``compute_reward``); set by the driver.
+        reward: The training reward (``core.reward.compute_reward``), set by the rollout loop
+            when the episode ends.
         terminated_by: Why the episode ended (a ``Termination``).
         is_replay: True for a copy injected by the success replay buffer: its old log-probs must be
             recomputed under the current policy (its sampler log-probs belong to an older one).
@@ -226,8 +209,8 @@ class Trajectory:
         return replace(self, reward=reward)
 
     def is_success(self, threshold: float = SUCCESS_THRESHOLD) -> bool:
-        """``eval_result > threshold`` (the reference replay buffer's success rule)."""
-        return self.eval_result > threshold
+        """``core.reward.is_success`` of this episode's evaluator result."""
+        return is_success(self.eval_result, threshold)
 
     def nbytes(self) -> int:
         """Approximate in-memory size in bytes of the steps' payload (screenshots dominate)."""

@@ -7,7 +7,12 @@ and neither is NaN or infinity.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, TypeVar
+
+E = TypeVar("E", bound=Enum)
 
 
 def is_number(value: Any) -> bool:
@@ -32,3 +37,60 @@ def is_positive(value: Any) -> bool:
 def is_non_negative(value: Any) -> bool:
     """A finite number >= 0."""
     return is_number(value) and value >= 0
+
+
+def parse_enum(enum_class: type[E], value: Any, name: str) -> E:
+    """``value`` (a member or its string value) as a member of ``enum_class``.
+
+    Raises:
+        ValueError: naming ``name``, the bad value and the valid values.
+    """
+    try:
+        return enum_class(value)
+    except ValueError:
+        valid = ", ".join(repr(member.value) for member in enum_class)
+        raise ValueError(f"{name}={value!r} is not one of {valid}") from None
+
+
+def enum_values(enum_class: type[Enum]) -> list[Any]:
+    """The values of an enum's members, in order (what a config field may hold)."""
+    return [member.value for member in enum_class]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A check on one field's value and what it requires, for ``"<field> must be <requires>"``."""
+
+    check: Callable[[Any], bool]
+    requires: str
+
+    def problem(self, name: str, value: Any) -> str | None:
+        """``"<name> must be <requires>, got <value>"`` when the value fails, else None."""
+        return None if self.check(value) else f"{name} must be {self.requires}, got {value!r}"
+
+
+def int_at_least(minimum: int) -> Rule:
+    return Rule(lambda v: is_int(v, minimum), f"an int >= {minimum}")
+
+
+def in_range(low: float, high: float, *, low_open: bool, high_open: bool) -> Rule:
+    """A finite number between ``low`` and ``high``; an open end excludes its bound."""
+
+    def check(v: Any) -> bool:
+        if not is_number(v):
+            return False
+        above = v > low if low_open else v >= low
+        below = v < high if high_open else v <= high
+        return above and below
+
+    interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    return Rule(check, f"in {interval}")
+
+
+def one_of(choices: Sequence[Any]) -> Rule:
+    return Rule(lambda v: v in choices, f"one of {tuple(choices)}")
+
+
+POSITIVE = Rule(is_positive, "> 0")
+NON_NEGATIVE = Rule(is_non_negative, ">= 0")
+BOOLEAN = Rule(lambda v: isinstance(v, bool), "True or False")

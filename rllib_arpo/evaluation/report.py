@@ -22,9 +22,12 @@ from typing import Any, Literal
 
 from PIL import Image
 
+from rllib_arpo.core.images import encode_png
 from rllib_arpo.core.trajectory import Trajectory
-from rllib_arpo.evaluation.run import EpisodeResult, TaskRow, base_task_id, summary
-from rllib_arpo.outputs.drawing import draw_step, to_png
+from rllib_arpo.evaluation.records import EpisodeResult
+from rllib_arpo.evaluation.tables import TaskRow, summary
+from rllib_arpo.outputs.drawing import draw_step
+from rllib_arpo.rollout.tasks import base_task_id
 
 ImageMode = Literal["inline", "files"]
 IMAGE_MODES = ("inline", "files")
@@ -144,7 +147,7 @@ class ReportWriter:
         if picture.width > self.thumb_width:
             height = max(1, round(picture.height * self.thumb_width / picture.width))
             picture = picture.resize((self.thumb_width, height), Image.Resampling.LANCZOS)
-        src = self._image_src(trajectory.episode_id, index, to_png(picture))
+        src = self._image_src(trajectory.episode_id, index, encode_png(picture))
         lines = [f"<pre>{_e(step.response_text)}</pre>"]
         if step.parse_error:
             lines.append(f'<pre class="bad">parse error: {_e(step.parse_error)}</pre>')

@@ -39,7 +39,6 @@ import copy
 import difflib
 import inspect
 import json
-import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -49,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from rllib_arpo.core.values import is_int, is_number
 from rllib_arpo.launch.registry import resolve_algorithm
 
 if TYPE_CHECKING:
@@ -196,8 +196,8 @@ class TuneSpec:
             if declared is not None and needed.get(resource, 0.0) > declared + 1e-9:
                 raise self._error(
                     f"resources.{key}",
-                    f"a trial of this config reserves {_fmt(needed.get(resource, 0.0))} "
-                    f"{resource}s but resources.{key} is {_fmt(declared)}; raise it or lower "
+                    f"a trial of this config reserves {format_amount(needed.get(resource, 0.0))} "
+                    f"{resource}s but resources.{key} is {format_amount(declared)}; raise it or lower "
                     "num_env_runners / num_learners / num_*_per_* in config",
                 )
         return needed
@@ -460,7 +460,7 @@ def _param_space(
             if (
                 not isinstance(values, list)
                 or len(values) != 2
-                or not all(_is_number(v) for v in values)
+                or not all(is_number(v) for v in values)
                 or not values[0] < values[1]
             ):
                 raise error(
@@ -468,7 +468,7 @@ def _param_space(
                 )
             if kind == "loguniform" and values[0] <= 0:
                 raise error(f"{where}.{kind}", f"needs low > 0, got {values[0]!r}")
-            if kind == "randint" and not all(isinstance(v, int) for v in values):
+            if kind == "randint" and not all(is_int(v) for v in values):
                 raise error(f"{where}.{kind}", f"needs integers, got {values!r}")
             for value in values:
                 _check_value(config, flat, value, f"{where}.{kind}", error)
@@ -476,11 +476,7 @@ def _param_space(
 
     seeds = data.get("seeds")
     if seeds is not None:
-        if (
-            not isinstance(seeds, list)
-            or not seeds
-            or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
-        ):
+        if not isinstance(seeds, list) or not seeds or not all(is_int(s) for s in seeds):
             raise error("seeds", f"must be a non-empty list of integers, got {seeds!r}")
         if "seed" in space:
             raise error("seeds", "param_space.seed is set too; keep one of them")
@@ -531,7 +527,7 @@ def _set_dotted(target: dict[str, Any], key: str, value: Any) -> None:
 def _stop(value: Any, error: Callable[[str, str], TuneConfigError]) -> dict[str, Any]:
     stop = _mapping(value, "stop", error)
     for key, threshold in stop.items():
-        if not _is_number(threshold):
+        if not is_number(threshold):
             raise error(
                 f"stop.{key}", f"must be a number (a result value to reach), got {threshold!r}"
             )
@@ -547,7 +543,7 @@ def _resources(value: Any, error: Callable[[str, str], TuneConfigError]) -> dict
             hint = _did_you_mean(str(key), RESOURCE_KEYS)
             known = ", ".join(RESOURCE_KEYS)
             raise error(f"resources.{key}", f"unknown key{hint}; known: {known}")
-        if not _is_number(amount) or amount < 0:
+        if not is_number(amount) or amount < 0:
             raise error(f"resources.{key}", f"must be a number >= 0, got {amount!r}")
     return {k: float(v) for k, v in resources.items()}
 
@@ -579,13 +575,9 @@ def _int(
     value = data.get(key, default)
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+    if not is_int(value, minimum):
         raise error(key, f"must be an integer >= {minimum}, got {value!r}")
     return value
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _did_you_mean(name: str, candidates: Any) -> str:
@@ -598,7 +590,8 @@ def _one_line(problem: BaseException) -> str:
     return text if len(text) <= 400 else text[:399] + "…"
 
 
-def _fmt(amount: float) -> str:
+def format_amount(amount: float) -> str:
+    """A resource amount as a person writes it: ``4`` for 4.0, ``0.5`` for 0.5."""
     return str(int(amount)) if float(amount).is_integer() else f"{amount:g}"
 
 
@@ -619,7 +612,7 @@ def _dict_stopper(stop: dict[str, Any]) -> tune.Stopper:
         def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
             flat = flatten_dict(result)
             return any(
-                key in flat and _is_number(flat[key]) and flat[key] >= threshold
+                key in flat and is_number(flat[key]) and flat[key] >= threshold
                 for key, threshold in stop.items()
             )
 

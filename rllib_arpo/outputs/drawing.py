@@ -301,13 +301,6 @@ def trajectory_strip(
     return strip
 
 
-def to_png(image: Image.Image) -> bytes:
-    """PNG bytes of an image (for reports and parquet logs)."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def to_hwc_uint8(image: Image.Image) -> Any:
     """The image as a ``(H, W, 3)`` uint8 numpy array (TensorBoard's ``add_image`` with HWC)."""
     import numpy as np

@@ -60,7 +60,7 @@ def export_checkpoint(policy, out_dir: str | Path, *, dtype: torch.dtype | None 
     """
     import transformers
 
-    from rllib_arpo.policy.load import SUPPORTED_MODEL_TYPES
+    from rllib_arpo.policy.architectures import SUPPORTED_MODEL_TYPES
     from rllib_arpo.policy.lora import apply_lora
 
     out = Path(out_dir)

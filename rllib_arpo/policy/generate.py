@@ -118,12 +118,7 @@ def sample(
     eos = torch.tensor(eos_token_ids, device=device)
     attention = batch.attention_mask
     outputs = model(
-        input_ids=batch.input_ids,
-        attention_mask=attention,
-        position_ids=batch.position_ids,
-        pixel_values=batch.pixel_values,
-        image_grid_thw=batch.image_grid_thw,
-        mm_token_type_ids=batch.mm_token_type_ids,
+        **batch.model_inputs(),
         use_cache=True,
         logits_to_keep=1,
     )

@@ -19,22 +19,17 @@ from pathlib import Path
 
 import torch
 
+from rllib_arpo.policy.architectures import ATTN_IMPLEMENTATIONS, SUPPORTED_MODEL_TYPES
 from rllib_arpo.policy.lora import LoraSpec, check_quantization
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_MODEL_TYPES = {
-    "qwen2_5_vl": "Qwen2_5_VLForConditionalGeneration",
-    "qwen2_vl": "Qwen2VLForConditionalGeneration",
-}
-"""config.json ``model_type`` -> model class (UI-TARS-1.5 is qwen2_5_vl, UI-TARS v1 qwen2_vl)."""
 WEIGHT_FILES = (
     "model.safetensors",
     "model.safetensors.index.json",
     "pytorch_model.bin",
     "pytorch_model.bin.index.json",
 )
-ATTN_IMPLEMENTATIONS = ("sdpa", "eager", "flash_attention_2")
 
 
 class PolicyLoadError(RuntimeError):

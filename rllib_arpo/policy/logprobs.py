@@ -49,6 +49,17 @@ class ModelBatch:
     image_grid_thw: torch.Tensor
     offsets: list[int]
 
+    def model_inputs(self) -> dict[str, torch.Tensor]:
+        """The keyword inputs of a Qwen2(.5)-VL forward over this batch (no cache settings)."""
+        return {
+            "input_ids": self.input_ids,
+            "attention_mask": self.attention_mask,
+            "position_ids": self.position_ids,
+            "pixel_values": self.pixel_values,
+            "image_grid_thw": self.image_grid_thw,
+            "mm_token_type_ids": self.mm_token_type_ids,
+        }
+
 
 def collate(
     model,
@@ -196,15 +207,7 @@ def response_logprobs(
     Returns:
         Per conversation: (per-turn logp tensors, per-turn entropy tensors), each (n_tokens_turn,).
     """
-    outputs = inner_model(model)(
-        input_ids=batch.input_ids,
-        attention_mask=batch.attention_mask,
-        position_ids=batch.position_ids,
-        pixel_values=batch.pixel_values,
-        image_grid_thw=batch.image_grid_thw,
-        mm_token_type_ids=batch.mm_token_type_ids,
-        use_cache=False,
-    )
+    outputs = inner_model(model)(**batch.model_inputs(), use_cache=False)
     hidden = outputs.last_hidden_state  # (B, L, H)
     rows, cols, targets, sizes = [], [], [], []
     for row, conv in enumerate(conversations):
@@ -250,3 +253,17 @@ def response_logprobs(
         out.append((list(logp_all[turn : turn + n]), list(entropy_all[turn : turn + n])))
         turn += n
     return out
+
+
+def pad_rows(rows: Sequence[torch.Tensor], value: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad 1-D tensors into (B, T) plus the (B, T) bool mask of real entries."""
+    length = max((row.numel() for row in rows), default=0)
+    length = max(length, 1)
+    dtype = rows[0].dtype if rows else torch.float32
+    device = rows[0].device if rows else None
+    out = torch.full((len(rows), length), value, dtype=dtype, device=device)
+    mask = torch.zeros((len(rows), length), dtype=torch.bool, device=device)
+    for index, row in enumerate(rows):
+        out[index, : row.numel()] = row
+        mask[index, : row.numel()] = True
+    return out, mask

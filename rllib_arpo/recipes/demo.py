@@ -1,218 +1,425 @@
 """The CPU demo behind README command 1: warm start, ARPO on MiniDesk, before/after success.
 
-1. Warm start: a tiny UI-TARS-shaped model is fine-tuned on scripted-expert demonstrations of
-   some MiniDesk families (``arpo warmstart``), or an existing warm-start checkpoint is reused.
-2. Held-out evaluation before RL: greedy success rate per RL family on task seeds that neither
-   the warm start nor RL ever draws, with its standard error.
-3. ARPO on the RL families (training seeds only), for a time budget or a number of iterations,
-   writing TensorBoard events and a checkpoint.
-4. The same held-out evaluation after RL, and a summary that says plainly when a change is
-   within noise.
+``run_demo`` runs the four steps and returns a ``DemoResult``; ``report_lines`` is its summary.
 
-No Ray in the evaluation and warm-start parts; the training part builds an ``ARPO`` algorithm.
+1. Warm start: the committed checkpoint when the settings match it, else one built once with
+   ``recipes.warmstart.run_warmstart`` and cached (or the directory given).
+2. Held-out evaluation before RL (``recipes.held_out``): greedy success per RL family on task
+   seeds that neither the warm start nor RL ever draws, and the best fixed click on them.
+3. ARPO on the RL families (training seeds only), for a time budget or a number of iterations,
+   writing TensorBoard events, a checkpoint and the trained policy (``ARPO.export_policy``).
+4. The same held-out evaluation of the exported policy, and ``summary.json``.
+
+Ray runs in step 3 only (a local Ray, started and shut down here).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from rllib_arpo.core.groups import task_family
-from rllib_arpo.rollout.loop import GroupRollout, RolloutSettings, policy_generate_fn
+from rllib_arpo.core.metrics import REWARD_MEAN, ROLLOUT_SUCCESS_RATE
+from rllib_arpo.launch.run import disable_local_ray_auth
+from rllib_arpo.policy.paths import (
+    COMMITTED_WARMSTART_FAMILIES,
+    COMMITTED_WARMSTART_LEVEL,
+    cache_dir,
+    committed_warmstart,
+    warmstart_record,
+)
+from rllib_arpo.recipes import SettingError
+from rllib_arpo.recipes.held_out import (
+    FamilyScore,
+    best_fixed_click,
+    evaluate_greedy,
+    grid_cell_centres,
+    held_out_tasks,
+)
+from rllib_arpo.recipes.warmstart import WarmstartSettings, check_warmstart_inputs, run_warmstart
+from rllib_arpo.rollout.loop import RolloutSettings
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RL_FAMILIES = ("drag_slider", "select_dropdown")
+"""The warm start saw no demonstrations of these; its success on them is partial."""
+MAX_STEPS = 4
+"""Steps per demo episode (training and evaluation)."""
+MAX_NEW_TOKENS = 48
+"""Tokens per answer (training and evaluation)."""
+PROGRESS_WINDOW = 50
+"""Iterations the progress line averages sampled success over."""
+TREND_FRACTION = 0.1
+"""``sampled_success_trend`` compares the first and the last tenth of the iterations."""
+DEMO_RAY: dict[str, Any] = {
+    "num_cpus": 2,
+    "object_store_memory": 256 * 1024 * 1024,
+    "include_dashboard": False,
+    "log_to_driver": False,
+    "logging_level": "ERROR",
+    "ignore_reinit_error": True,
+}
+"""``ray.init`` of the demo's local Ray: 2 CPUs, a small object store, quiet."""
+QUIET_LOGGERS = ("ray", "ray.rllib", "ray.tune", "ray.data")
+CHECKPOINT_DIR = "checkpoint"
+"""In the run directory: the algorithm checkpoint (``Algorithm.save_to_path``)."""
+POLICY_DIR = "policy"
+"""In the run directory: the trained policy (``ARPO.export_policy``)."""
+TENSORBOARD_DIR = "tensorboard"
+"""In the run directory: TensorBoard event files."""
 
 
 @dataclass(frozen=True)
-class FamilyScore:
-    """Success of one family on held-out seeds."""
+class DemoSettings:
+    """One demo run; each field is the ``arpo demo`` flag of the same name."""
 
-    family: str
-    successes: int
-    episodes: int
+    out_dir: str | Path | None = None
+    """Run directory [default: ``runs/demo-<time>``]."""
+    warmstart_dir: str | Path | None = None
+    """Warm-start checkpoint [default: ``warmstart_path``]."""
+    warm_families: Sequence[str] = COMMITTED_WARMSTART_FAMILIES
+    """Families the warm start is shown demonstrations of."""
+    warm_minutes: float = 10.0
+    """Time budget of the warm start when it has to be built."""
+    rl_families: Sequence[str] = DEFAULT_RL_FAMILIES
+    """Families ARPO trains and is evaluated on."""
+    level: str = COMMITTED_WARMSTART_LEVEL
+    """MiniDesk grid level (its screen size)."""
+    minutes: float = 6.0
+    """ARPO training time budget (when ``iterations`` is None)."""
+    iterations: int | None = None
+    """Stop after this many iterations."""
+    eval_episodes: int = 200
+    """Held-out episodes per family, before and after."""
+    group_size: int = RolloutSettings.group_size
+    """Episodes per task (one GRPO group)."""
+    tasks_per_iteration: int = 4
+    """Tasks (groups) per iteration."""
+    lr: float = 1e-4
+    """ARPO learning rate."""
+    epochs: int = 2
+    """Optimizer passes over each iteration's batch (RLlib's num_epochs)."""
+    training_seeds: int = 16
+    """RL training tasks per family (success replay is per task)."""
+    replay: bool = True
+    """Success replay (ARPO), or none (plain GRPO)."""
+    seed: int = 0
+    """Seeds the warm start, the algorithm and the task order."""
+
+
+@dataclass
+class TrainingRun:
+    """How step 3 went: iterations done, seconds, whether Ctrl-C stopped it, and per iteration
+    its number, sampled success rate and mean reward."""
+
+    iterations: int
+    seconds: float
+    interrupted: bool
+    history: list[dict[str, float]]
+
+
+@dataclass
+class DemoResult:
+    """What a demo run measured, and where it wrote the checkpoint, policy and TensorBoard logs."""
+
+    settings: DemoSettings
+    run_dir: Path
+    warmstart: Path
+    before: dict[str, FamilyScore]
+    after: dict[str, FamilyScore]
+    fixed_click: dict[str, FamilyScore]
+    training: TrainingRun
 
     @property
-    def rate(self) -> float:
-        return self.successes / self.episodes if self.episodes else 0.0
+    def checkpoint(self) -> Path:
+        return self.run_dir / CHECKPOINT_DIR
 
     @property
-    def stderr(self) -> float:
-        """Binomial standard error sqrt(p (1 - p) / n)."""
-        p = self.rate
-        return math.sqrt(p * (1 - p) / self.episodes) if self.episodes else 0.0
+    def policy_dir(self) -> Path:
+        return self.run_dir / POLICY_DIR
+
+    @property
+    def tensorboard(self) -> Path:
+        return self.run_dir / TENSORBOARD_DIR
+
+    def summary(self) -> dict[str, Any]:
+        """The contents of ``summary.json``."""
+        return {
+            "before": {f: s.rate for f, s in self.before.items()},
+            "after": {f: s.rate for f, s in self.after.items()},
+            "fixed_click": {f: s.rate for f, s in self.fixed_click.items()},
+            "episodes_per_family": self.settings.eval_episodes,
+            "iterations": self.training.iterations,
+            "use_replay": self.settings.replay,
+            "training_seeds": self.settings.training_seeds,
+            "train_seconds": round(self.training.seconds, 1),
+            "interrupted": self.training.interrupted,
+            "history": self.training.history,
+            "warmstart": str(self.warmstart),
+        }
 
 
-def held_out_tasks(families: Sequence[str], level: str, episodes: int) -> list[str]:
-    """``episodes`` held-out task ids per family (seeds 0 .. episodes - 1, never trained on)."""
-    from envs.minidesk.families import HELD_OUT_SEEDS, task_id
-
-    if episodes > len(HELD_OUT_SEEDS):
-        raise ValueError(f"at most {len(HELD_OUT_SEEDS)} held-out episodes per family")
-    return [task_id(f, level, seed) for f in families for seed in range(episodes)]
+# ------------------------------------------------------------------------------------ the run
 
 
-def success_by_family(
-    generate: Callable[[list[Any]], list[Any]],
-    coordinate_space: Callable[[int, int], Any],
-    env_factory: Callable[[], Any],
-    tasks: Sequence[str],
+def run_demo(
+    settings: DemoSettings,
     *,
-    max_steps: int,
-    batch_tasks: int = 32,
-) -> dict[str, FamilyScore]:
-    """Success rate per task family of one episode per task id under ``generate`` (a rollout
-    ``GenerateFn``), batched across tasks."""
-    rollout = GroupRollout(
-        env_factory, generate, coordinate_space, RolloutSettings(group_size=1, max_steps=max_steps)
+    say: Callable[[str], None] = logger.info,
+    progress: Callable[[str], None] = logger.debug,
+) -> DemoResult:
+    """Runs the demo (module docstring) and writes ``summary.json`` in the run directory.
+
+    Args:
+        settings: The run.
+        say: Gets whole lines (each step's header).
+        progress: Gets progress lines, each meant to overwrite the last (``\\r``, no newline).
+
+    Raises:
+        SettingError: Unknown families or level.
+    """
+    from envs.minidesk.env import MiniDeskEnv
+
+    screen = check_settings(settings)
+    quiet_libraries()
+    out = run_dir(settings.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    # 1. Warm start.
+    warm_path = warmstart_path(settings)
+    _ensure_warmstart(warm_path, settings, say, progress)
+
+    # 2. Held-out evaluation before RL.
+    from rllib_arpo.policy.load import load_policy
+
+    env_factory = partial(MiniDeskEnv, screen_size=screen, max_steps=MAX_STEPS)
+    held_out = held_out_tasks(settings.rl_families, settings.level, settings.eval_episodes)
+    evaluate = partial(
+        evaluate_greedy,
+        env_factory=env_factory,
+        tasks=held_out,
+        max_steps=MAX_STEPS,
+        max_new_tokens=MAX_NEW_TOKENS,
     )
-    outcomes: dict[str, list[bool]] = {}
-    try:
-        for start in range(0, len(tasks), batch_tasks):
-            trajectories, _ = rollout.run(list(tasks[start : start + batch_tasks]), seed=0)
-            for trajectory in trajectories:
-                family = task_family(trajectory.task_id)
-                outcomes.setdefault(family, []).append(trajectory.is_success())
-    finally:
-        rollout.close()
-    return {f: FamilyScore(f, sum(v), len(v)) for f, v in sorted(outcomes.items())}
-
-
-def evaluate_success(
-    policy: Any,
-    env_factory: Callable[[], Any],
-    tasks: Sequence[str],
-    *,
-    max_steps: int,
-    max_new_tokens: int,
-) -> dict[str, FamilyScore]:
-    """Greedy success rate per task family of ``policy`` (one episode per task id)."""
-    from rllib_arpo.policy.generate import SamplingParams
-
-    greedy = SamplingParams(temperature=0.0, max_new_tokens=max_new_tokens)
-    return success_by_family(
-        policy_generate_fn(policy, greedy),
-        policy.coordinate_space,
+    say(f"[2/4] held-out evaluation before RL: {len(held_out)} episodes, greedy")
+    warm_policy = load_policy(warm_path)
+    before = evaluate(warm_policy)
+    # The reference a trained policy must beat to have learned more than a default click.
+    fixed_click = best_fixed_click(
         env_factory,
-        tasks,
-        max_steps=max_steps,
+        held_out,
+        grid_cell_centres(screen),
+        warm_policy.coordinate_space,
+        max_steps=MAX_STEPS,
     )
+    del warm_policy
+
+    # 3. ARPO.
+    training = _train_on_ray(settings, warm_path, screen, out, say, progress)
+
+    # 4. Held-out evaluation after RL, of the exported policy.
+    say(f"[4/4] held-out evaluation after RL: {len(held_out)} episodes, greedy")
+    after = evaluate(load_policy(out / POLICY_DIR))
+    result = DemoResult(settings, out, warm_path, before, after, fixed_click, training)
+    (out / "summary.json").write_text(json.dumps(result.summary(), indent=2))
+    return result
 
 
-def grid_cell_centres(screen_size: tuple[int, int], cell: int = 28) -> list[tuple[int, int]]:
-    """Centres of the ``cell``-px grid over a screen (where grid-level widgets sit)."""
-    width, height = screen_size
-    return [
-        (x + cell // 2, y + cell // 2)
-        for y in range(0, height - cell + 1, cell)
-        for x in range(0, width - cell + 1, cell)
+def report_lines(result: DemoResult) -> list[str]:
+    """The demo's closing summary: the before/after table, the training trend, where things are."""
+    from rllib_arpo.recipes.held_out import summary_table
+
+    training = result.training
+    lines = [
+        "",
+        f"ARPO demo: {training.iterations} iterations in {training.seconds / 60:.1f} min"
+        f"{' (interrupted)' if training.interrupted else ''}; greedy success on held-out seeds",
+        summary_table(result.before, result.after, result.fixed_click),
+        "(fixed click: the best single click on the same seeds that ignores the screen and the "
+        "instruction; a policy at that level learned a default, not to read the task)",
     ]
-
-
-def fixed_click_generate_fn(
-    point: tuple[int, int], coordinate_space: Callable[[int, int], Any]
-) -> Callable[[list[Any]], list[Any]]:
-    """A screen- and instruction-blind ``GenerateFn``: click the screen pixel ``point`` (written
-    in the policy's coordinate frame, as the model would), then ``finished()``."""
-    from rllib_arpo.rollout.loop import TurnResponse
-
-    done = "Thought: The task is complete.\nAction: finished(content='')"
-
-    def click(screenshot: Any) -> str:
-        height, width = screenshot.shape[:2]
-        x, y = coordinate_space(width, height).to_model(*point)
-        return f"Thought: I click.\nAction: click(start_box='({x},{y})')"
-
-    def generate(requests: list[Any]) -> list[Any]:
-        return [
-            TurnResponse(done if r.previous_responses else click(r.screenshots[-1]), [], [])
-            for r in requests
-        ]
-
-    return generate
-
-
-def best_fixed_click(
-    env_factory: Callable[[], Any],
-    tasks: Sequence[str],
-    points: Sequence[tuple[int, int]],
-    coordinate_space: Callable[[int, int], Any],
-    *,
-    max_steps: int,
-) -> dict[str, FamilyScore]:
-    """Per family, the success of the best single fixed click (then ``finished()``) among the
-    screen pixels ``points`` on ``tasks``: what a policy that ignores the screen and the instruction reaches.
-    A trained policy at this level has learned a default, not to read the task."""
-    best: dict[str, FamilyScore] = {}
-    for point in points:
-        scores = success_by_family(
-            fixed_click_generate_fn(point, coordinate_space),
-            coordinate_space,
-            env_factory,
-            tasks,
-            max_steps=max_steps,
+    trend = sampled_success_trend(training.history)
+    if trend is not None:
+        first, last, window = trend
+        lines.append(
+            f"sampled success while training (T=1, training seeds): first {window} iterations "
+            f"{first * 100:.1f}%, last {window} {last * 100:.1f}%"
         )
-        for family, score in scores.items():
-            if family not in best or score.successes > best[family].successes:
-                best[family] = score
-    return dict(sorted(best.items()))
+    lines += [
+        "",
+        f"checkpoint:       {result.checkpoint}",
+        f"trained policy:   {result.policy_dir}",
+        f"TensorBoard logs: {result.tensorboard}",
+        f"  tensorboard --logdir {result.tensorboard}",
+    ]
+    return lines
 
 
-def total_score(scores: dict[str, FamilyScore]) -> FamilyScore:
-    return FamilyScore(
-        "all",
-        sum(s.successes for s in scores.values()),
-        sum(s.episodes for s in scores.values()),
+def check_settings(settings: DemoSettings) -> tuple[int, int]:
+    """The screen size of ``settings.level``; ``SettingError`` naming the setting on an unknown
+    level or family (before anything is built or trained)."""
+    from envs.minidesk.families import GRID_LEVELS, check_family_names
+
+    if settings.level not in GRID_LEVELS:
+        raise SettingError(
+            "level", f"unknown level {settings.level!r}; choose from {', '.join(GRID_LEVELS)}"
+        )
+    try:
+        check_family_names(settings.rl_families)
+    except ValueError as error:
+        raise SettingError("rl_families", str(error)) from None
+    return check_warmstart_inputs(
+        settings.warm_families, [settings.level], setting_names=("warm_families", "level")
     )
 
 
-def change_verdict(before: FamilyScore, after: FamilyScore) -> str:
-    """'+7.0 pts (2.1 SE)' with a plain verdict: within noise unless |change| > 2 SE."""
-    delta = after.rate - before.rate
-    se = math.sqrt(before.stderr**2 + after.stderr**2)
-    if se == 0:
-        return f"{delta * 100:+.1f} pts"
-    z = delta / se
-    verdict = "within noise" if abs(z) <= 2 else ("better" if z > 0 else "worse")
-    return f"{delta * 100:+.1f} pts ({z:+.1f} SE): {verdict}"
+def run_dir(out_dir: str | Path | None) -> Path:
+    """The run directory, absolute: ``out_dir``, or ``runs/demo-<time>``."""
+    return Path(out_dir or f"runs/demo-{time.strftime('%Y%m%d-%H%M%S')}").resolve()
 
 
-def summary_table(
-    before: dict[str, FamilyScore],
-    after: dict[str, FamilyScore],
-    fixed_click: dict[str, FamilyScore] | None = None,
-) -> str:
-    """The before/after table the demo prints (success %, standard error, change, verdict), with
-    the best fixed click's success per family when given (``best_fixed_click``)."""
-    blind = fixed_click or {}
-    header = f"{'family':<28} {'before':>15} {'after':>15}"
-    rows = [header + (f" {'fixed click':>12}" if blind else "") + "   change"]
-    families = sorted(set(before) | set(after))
-    pairs = [(f, before.get(f), after.get(f)) for f in families]
-    pairs.append(("all", total_score(before), total_score(after)))
-    for family, b, a in pairs:
-        if b is None or a is None:
-            continue
-        row = f"{family:<28} {b.rate * 100:6.1f}% ± {b.stderr * 100:4.1f} {a.rate * 100:6.1f}% ± {a.stderr * 100:4.1f}"
-        if blind:
-            reference = total_score(blind) if family == "all" else blind.get(family)
-            row += f" {reference.rate * 100:11.1f}%" if reference else f" {'':>12}"
-        rows.append(f"{row}   {change_verdict(b, a)}")
-    return "\n".join(rows)
+def warmstart_path(settings: DemoSettings) -> Path:
+    """Where the warm start is: the given directory; else the committed checkpoint when families,
+    level and seed match it; else the cache entry for these settings (built if missing)."""
+    if settings.warmstart_dir is not None:
+        return Path(settings.warmstart_dir)
+    committed = committed_warmstart(settings.warm_families, settings.level, settings.seed)
+    if committed is not None:
+        return committed
+    families = "-".join(sorted(settings.warm_families))
+    name = f"warmstart-{settings.level}-{families}-{settings.warm_minutes:g}min-s{settings.seed}"
+    return cache_dir() / name
 
 
-def sampled_success_trend(
-    history: Sequence[dict[str, float]], fraction: float = 0.1
-) -> tuple[float, float, int] | None:
-    """Mean sampled (T=1) training success over the first and the last ``fraction`` of the
-    iterations, and how many iterations each mean covers; None with fewer than 2 iterations."""
-    rates = [h["success_rate"] for h in history if not math.isnan(h["success_rate"])]
-    if len(rates) < 2:
-        return None
-    window = max(1, min(len(rates) // 2, round(len(rates) * fraction)))
-    first, last = rates[:window], rates[-window:]
-    return sum(first) / window, sum(last) / window, window
+def quiet_libraries() -> None:
+    """The demo reports its own progress: silence library banners, deprecation notes and bars."""
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
+def _ensure_warmstart(
+    path: Path,
+    settings: DemoSettings,
+    say: Callable[[str], None],
+    progress: Callable[[str], None],
+) -> None:
+    families = ", ".join(settings.warm_families)
+    if (path / "config.json").exists():
+        record = warmstart_record(path)
+        made = (
+            f" ({record['steps']} supervised steps, {record['duration_s'] / 60:.0f} min, on "
+            f"{', '.join(record['families'])})"
+            if record
+            else ""
+        )
+        say(f"[1/4] warm start: {path}{made}")
+        return
+    say(
+        f"[1/4] warm start: {settings.warm_minutes:g} min of supervised steps on "
+        f"{families} ({settings.level}); cached at {path}"
+    )
+    run_warmstart(
+        path,
+        WarmstartSettings(
+            families=tuple(settings.warm_families),
+            levels=(settings.level,),
+            steps=10**9,
+            time_limit_min=settings.warm_minutes,
+            seed=settings.seed,
+        ),
+        say=say,
+        progress=progress,
+    )
+
+
+def demo_config(settings: DemoSettings, warm_path: Path, screen: tuple[int, int]) -> Any:
+    """The ``ARPOConfig`` of step 3: MiniDesk's RL families on training seeds, from the warm
+    start, one minibatch per iteration."""
+    from rllib_arpo.config import ARPOConfig
+
+    return (
+        ARPOConfig()
+        .environment(
+            "minidesk",
+            env_config={
+                "screen_size": list(screen),
+                "max_steps": MAX_STEPS,
+                "task_families": list(settings.rl_families),
+                "training_seeds": settings.training_seeds,
+            },
+        )
+        .training(
+            task_order="random",
+            group_size=settings.group_size,
+            tasks_per_iteration=settings.tasks_per_iteration,
+            max_steps_per_episode=MAX_STEPS,
+            max_new_tokens=MAX_NEW_TOKENS,
+            policy_path=str(warm_path),
+            lr=settings.lr,
+            num_epochs=settings.epochs,
+            use_replay=settings.replay,
+            minibatch_size=settings.group_size * settings.tasks_per_iteration,
+        )
+        .debugging(seed=settings.seed)
+    )
+
+
+def _train_on_ray(
+    settings: DemoSettings,
+    warm_path: Path,
+    screen: tuple[int, int],
+    out: Path,
+    say: Callable[[str], None],
+    progress: Callable[[str], None],
+) -> TrainingRun:
+    """Step 3 on a local Ray: train, save the checkpoint, export the policy, shut Ray down."""
+    import ray
+
+    from rllib_arpo.registration import register
+
+    disable_local_ray_auth()
+    ray.init(**DEMO_RAY)
+    try:
+        quiet_libraries()  # ray.init installs its own handlers on the "ray" loggers
+        register()
+        config = demo_config(settings, warm_path, screen)
+        iterations = settings.iterations
+        budget = (
+            f"{iterations} iterations" if iterations is not None else f"{settings.minutes:g} min"
+        )
+        say(
+            f"[3/4] ARPO on {', '.join(settings.rl_families)} ({settings.level}, "
+            f"{settings.training_seeds} training tasks each): {budget}, "
+            f"{settings.tasks_per_iteration} tasks x {settings.group_size} episodes per "
+            f"iteration, success replay {'on' if settings.replay else 'off (GRPO)'}"
+        )
+        line = ProgressLine(None if iterations is not None else settings.minutes * 60)
+        algo, done, seconds, interrupted, history = train_arpo(
+            config,
+            out,
+            iterations=iterations,
+            minutes=None if iterations else settings.minutes,
+            on_iteration=lambda *args: progress(line(*args)),
+        )
+        say("")
+        algo.save_to_path(out / CHECKPOINT_DIR)
+        algo.export_policy(out / POLICY_DIR)
+        algo.stop()
+    finally:
+        ray.shutdown()
+    return TrainingRun(done, seconds, interrupted, history)
 
 
 def train_arpo(
@@ -223,8 +430,15 @@ def train_arpo(
     minutes: float | None,
     on_iteration: Callable[[int, dict, float], None] | None = None,
 ) -> tuple[Any, int, float, bool, list[dict[str, float]]]:
-    """Build ARPO (TensorBoard events in ``out_dir/tensorboard``) and train until the budget."""
-    algo = config.training(tensorboard_dir=str(out_dir / "tensorboard")).build_algo()
+    """Builds ARPO (TensorBoard events in ``out_dir/tensorboard``) and trains until the budget.
+
+    Ctrl-C stops training, not the demo: the algorithm comes back to be saved and evaluated.
+
+    Returns:
+        (algorithm, iterations done, seconds, interrupted, history: per iteration its number,
+        sampled success rate and mean reward).
+    """
+    algo = config.training(tensorboard_dir=str(out_dir / TENSORBOARD_DIR)).build_algo()
     started = time.perf_counter()
     done, interrupted, history = 0, False, []
     try:
@@ -239,8 +453,8 @@ def train_arpo(
             history.append(
                 {
                     "iteration": done,
-                    "success_rate": float(result.get("rollout/success_rate", float("nan"))),
-                    "reward_mean": float(result.get("reward/mean", float("nan"))),
+                    "success_rate": float(result.get(ROLLOUT_SUCCESS_RATE, float("nan"))),
+                    "reward_mean": float(result.get(REWARD_MEAN, float("nan"))),
                 }
             )
             if on_iteration is not None:
@@ -248,3 +462,38 @@ def train_arpo(
     except KeyboardInterrupt:
         interrupted = True
     return algo, done, time.perf_counter() - started, interrupted, history
+
+
+class ProgressLine:
+    """The training progress line: sampled success (and its mean over the last
+    ``PROGRESS_WINDOW`` iterations), mean reward, elapsed time, and the ETA of a time budget."""
+
+    def __init__(self, budget_s: float | None) -> None:
+        self.budget_s = budget_s
+        self.recent: list[float] = []
+
+    def __call__(self, iteration: int, result: dict, elapsed: float) -> str:
+        eta = ""
+        if self.budget_s is not None:
+            eta = f"  eta {max(0.0, self.budget_s - elapsed) / 60:.1f} min"
+        self.recent.append(float(result.get(ROLLOUT_SUCCESS_RATE, 0.0)))
+        del self.recent[:-PROGRESS_WINDOW]
+        mean = sum(self.recent) / len(self.recent)
+        return (
+            f"\r  iteration {iteration}  success {self.recent[-1]:.2f} "
+            f"(last {len(self.recent)}: {mean:.2f})  "
+            f"reward {result.get(REWARD_MEAN, 0):+.2f}  elapsed {elapsed / 60:.1f} min{eta}   "
+        )
+
+
+def sampled_success_trend(
+    history: Sequence[dict[str, float]], fraction: float = TREND_FRACTION
+) -> tuple[float, float, int] | None:
+    """Mean sampled (T=1) training success over the first and the last ``fraction`` of the
+    iterations, and how many iterations each mean covers; None with fewer than 2 iterations."""
+    rates = [h["success_rate"] for h in history if not math.isnan(h["success_rate"])]
+    if len(rates) < 2:
+        return None
+    window = max(1, min(len(rates) // 2, round(len(rates) * fraction)))
+    first, last = rates[:window], rates[-window:]
+    return sum(first) / window, sum(last) / window, window

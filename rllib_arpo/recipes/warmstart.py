@@ -6,21 +6,72 @@ scores -0.5 and carries no gradient. A few hundred supervised steps on scripted 
 groups with mixed rewards to learn from. The loss is the mean negative log-likelihood of the
 demonstrated response tokens, computed by the same teacher-forced pass that ARPO trains with.
 
-No Ray here; ``arpo warmstart`` and the test fixtures call ``warm_start``.
+``run_warmstart`` is ``arpo warmstart`` (and the demo's first step): MiniDesk's scripted expert on
+fresh task seeds, ``warm_start``, then the checkpoint and its ``warmstart.json`` record. No Ray
+here. Light at import (torch and numpy load when a function runs): the CLI reads the defaults
+below when it builds its options.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import shlex
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import torch
+from rllib_arpo.policy.tiny import DEFAULT_TINY_SIZE
+from rllib_arpo.recipes import SettingError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_STEPS = 3000
+"""Optimizer steps at most."""
+DEFAULT_BATCH_SIZE = 16
+"""Demo episodes per step."""
+DEFAULT_LR = 3e-4
+"""Peak AdamW learning rate (3e-4 learned grounding best on this CPU, see docs/reference on tiny
+VLMs; 1e-3 teaches the model to ignore the image)."""
+DEMO_TASKS_PER_FAMILY = 20_000
+"""Demo task seeds per (family, level) the expert draws from (from ``DEMO_SEED_START``)."""
+PROGRESS_EVERY_S = 2.0
+"""Seconds between progress lines."""
+
+
+@dataclass(frozen=True)
+class WarmstartSettings:
+    """One warm-start run (``arpo warmstart``'s flags).
+
+    Attributes:
+        families: MiniDesk task families the expert demonstrates.
+        levels: Their levels; all of one screen size.
+        policy: Checkpoint directory to start from; None writes a fresh tiny model of ``size``.
+        size: Tiny model size (``policy.tiny.TINY_SIZES``).
+        steps: Optimizer steps at most.
+        time_limit_min: Stop after this many minutes (None: only ``steps``).
+        batch_size: Demo episodes per step.
+        lr: Peak AdamW learning rate.
+        seed: Seeds the weights and the demo draws.
+    """
+
+    families: Sequence[str] = ("click_button",)
+    levels: Sequence[str] = ("grid112",)
+    policy: str | None = None
+    size: str = DEFAULT_TINY_SIZE
+    steps: int = DEFAULT_STEPS
+    time_limit_min: float | None = None
+    batch_size: int = DEFAULT_BATCH_SIZE
+    lr: float = DEFAULT_LR
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -46,6 +97,8 @@ def response_token_ids(policy: Any, text: str) -> list[int]:
 
 def demo_nll(policy: Any, demos: Sequence[Demo], token_budget: int = 16_384) -> torch.Tensor:
     """Mean negative log-likelihood per demonstrated token (differentiable)."""
+    import torch
+
     from rllib_arpo.policy.model import TrajectoryInput
 
     inputs = [
@@ -66,8 +119,8 @@ def warm_start(
     make_demos: Callable[[np.random.Generator, int], Sequence[Demo]],
     *,
     steps: int,
-    batch_size: int = 16,
-    lr: float = 3e-4,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    lr: float = DEFAULT_LR,
     warmup_steps: int = 30,
     seed: int = 0,
     time_limit_s: float | None = None,
@@ -81,8 +134,7 @@ def warm_start(
         make_demos: ``(rng, n) -> n demos`` (e.g. MiniDesk's scripted expert on random seeds).
         steps: Optimizer steps.
         batch_size: Demos per step.
-        lr: Peak AdamW learning rate (3e-4 learned grounding best on this CPU, see
-            docs/reference on tiny VLMs; 1e-3 teaches the model to ignore the image).
+        lr: Peak AdamW learning rate (see ``DEFAULT_LR``).
         warmup_steps: Linear warm-up steps.
         seed: Seeds the demo draws.
         time_limit_s: Stop early after this many seconds.
@@ -92,6 +144,9 @@ def warm_start(
     Returns:
         The loss of every step taken.
     """
+    import numpy as np
+    import torch
+
     rng = np.random.default_rng(seed)
     params = [p for p in policy.model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.98), weight_decay=0.0)
@@ -159,3 +214,160 @@ def expert_demos(
         return demos
 
     return make_demos
+
+
+# ------------------------------------------------------------------------------------ the run
+
+
+def check_warmstart_inputs(
+    families: Sequence[str],
+    levels: Sequence[str],
+    *,
+    setting_names: tuple[str, str] = ("families", "levels"),
+) -> tuple[int, int]:
+    """The one screen size of ``levels``; ``SettingError`` (named by ``setting_names``) on an
+    unknown family or level, or on levels of different screen sizes."""
+    from envs.minidesk import families as family_module
+
+    families_setting, levels_setting = setting_names
+    try:
+        family_module.check_family_names(families)
+    except ValueError as error:
+        raise SettingError(families_setting, str(error)) from None
+    bad_levels = [level for level in levels if level not in family_module.LEVELS]
+    if bad_levels:
+        raise SettingError(
+            levels_setting,
+            f"unknown levels {bad_levels}; choose from {', '.join(family_module.LEVELS)}",
+        )
+    screens = {
+        family_module.GRID_LEVELS.get(level, family_module.DEFAULT_SCREEN) for level in levels
+    }
+    if len(screens) != 1:
+        raise SettingError(
+            levels_setting,
+            f"levels {list(levels)} need different screen sizes {sorted(screens)}; warm-start one "
+            "screen size at a time",
+        )
+    return screens.pop()
+
+
+def run_warmstart(
+    out_dir: str | Path,
+    settings: WarmstartSettings = WarmstartSettings(),
+    *,
+    say: Callable[[str], None] = logger.info,
+    progress: Callable[[str], None] = logger.debug,
+    command: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Warm-starts a policy on MiniDesk expert demos and writes it to ``out_dir``.
+
+    Ctrl-C stops the training early; the checkpoint is still written.
+
+    Args:
+        out_dir: Checkpoint directory to write.
+        settings: What to train and for how long.
+        say: Gets whole lines (the final one).
+        progress: Gets progress lines, each meant to overwrite the last (``\\r``, no newline).
+        command: The command line recorded in ``warmstart.json`` [default: ``arpo`` + argv].
+
+    Returns:
+        The record also written to ``out_dir/warmstart.json`` (command, duration, steps, final
+        loss, ...).
+
+    Raises:
+        SettingError: Unknown families or levels, or levels of different screen sizes.
+        rllib_arpo.policy.load.PolicyLoadError: ``settings.policy`` does not load.
+    """
+    import torch
+
+    from envs.minidesk import families as family_module
+    from envs.minidesk.env import MiniDeskEnv
+    from envs.minidesk.expert import expert_action
+    from rllib_arpo.policy.load import load_policy
+    from rllib_arpo.policy.tiny import write_tiny_checkpoint
+
+    family_list, level_list = list(settings.families), list(settings.levels)
+    screen = check_warmstart_inputs(family_list, level_list)
+    out = Path(out_dir)
+    torch.manual_seed(settings.seed)
+    if settings.policy is None:
+        base = write_tiny_checkpoint(
+            tempfile.mkdtemp(prefix="arpo-base-"), size=settings.size, seed=settings.seed
+        )
+    else:
+        base = Path(settings.policy)
+    model = load_policy(base)
+    demo_tasks = [
+        family_module.task_id(family, level, family_module.DEMO_SEED_START + i)
+        for family in family_list
+        for level in level_list
+        for i in range(DEMO_TASKS_PER_FAMILY)
+    ]
+    make_demos = expert_demos(MiniDeskEnv(screen_size=screen), demo_tasks, expert_action)
+    started = time.perf_counter()
+    on_step = _progress_lines(settings, started, progress)
+    losses: list[float] = []
+    interrupted = False
+    try:
+        warm_start(
+            model,
+            make_demos,
+            steps=settings.steps,
+            batch_size=settings.batch_size,
+            lr=settings.lr,
+            seed=settings.seed,
+            time_limit_s=None if settings.time_limit_min is None else settings.time_limit_min * 60,
+            on_step=on_step,
+            losses_out=losses,
+        )
+    except KeyboardInterrupt:
+        interrupted = True
+    say("")
+    duration = time.perf_counter() - started
+    model.export(out)
+    record = {
+        "command": " ".join(shlex.quote(a) for a in command or ["arpo", *sys.argv[1:]]),
+        "duration_s": round(duration, 1),
+        "steps": len(losses),
+        "final_loss": losses[-1] if losses else None,
+        "families": family_list,
+        "levels": level_list,
+        "batch_size": settings.batch_size,
+        "lr": settings.lr,
+        "seed": settings.seed,
+        "interrupted": interrupted,
+        "started_from": str(base),
+    }
+    (out / "warmstart.json").write_text(json.dumps(record, indent=2))
+    say(
+        f"warm start {'interrupted' if interrupted else 'done'}: {len(losses)} steps in "
+        f"{duration / 60:.1f} min, final loss {record['final_loss']}; checkpoint: {out}"
+    )
+    return record
+
+
+def _progress_lines(
+    settings: WarmstartSettings, started: float, progress: Callable[[str], None]
+) -> Callable[[int, float], None]:
+    """A ``warm_start`` ``on_step`` that sends a line (step, loss, speed, ETA) every
+    ``PROGRESS_EVERY_S`` and at the last step."""
+    steps, limit_min = settings.steps, settings.time_limit_min
+    last_line = [0.0]
+
+    def on_step(step: int, loss: float) -> None:
+        now = time.perf_counter() - started
+        if now - last_line[0] < PROGRESS_EVERY_S and step + 1 != steps:
+            return
+        last_line[0] = now
+        rate = (step + 1) / max(now, 1e-9)
+        eta = (steps - step - 1) / rate
+        if limit_min is not None:
+            eta = min(eta, max(0.0, limit_min * 60 - now))
+        done = f"{step + 1}" if limit_min else f"{step + 1}/{steps}"
+        progress(
+            f"\rwarmstart step {done}  loss {loss:.4f}  {rate:.1f} steps/s  "
+            f"elapsed {now / 60:.1f} min  eta {eta / 60:.1f} min   "
+        )
+
+    return on_step

@@ -16,75 +16,31 @@ Failures are data, never a crashed run:
 
 from __future__ import annotations
 
-import io
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from rllib_arpo.core.actions import format_action, parse_response, to_pyautogui
-from rllib_arpo.core.coords import CoordinateSpace
+from rllib_arpo.core.images import encode_png
 from rllib_arpo.core.prompt import PROMPT_ID
-from rllib_arpo.core.trajectory import Step, Termination, Trajectory, compute_reward
+from rllib_arpo.core.reward import (
+    FORMAT_PENALTY_WEIGHT,
+    FORMAT_REWARD_BAD,
+    FORMAT_REWARD_OK,
+    compute_reward,
+)
+from rllib_arpo.core.trajectory import Step, Termination, Trajectory
+from rllib_arpo.rollout.env_calls import EnvCallError, screenshot_of, start_call
+from rllib_arpo.rollout.generation import GenerateFn, SpaceFn, TurnRequest
 
 logger = logging.getLogger(__name__)
 
-PNG_COMPRESS_LEVEL = 1
-"""zlib level for stored screenshots: flat GUI images compress well even at level 1, fast."""
-
-
-@dataclass(frozen=True)
-class TurnRequest:
-    """What the policy sees before one step of one episode.
-
-    Attributes:
-        instruction: The task's instruction.
-        screenshots: Every screenshot of the episode so far (uint8 HxWx3), oldest first.
-        previous_responses: Sampled token ids of the earlier assistant turns, in order.
-    """
-
-    instruction: str
-    screenshots: Sequence[np.ndarray]
-    previous_responses: Sequence[Sequence[int]]
-
-
-@dataclass(frozen=True)
-class TurnResponse:
-    """One sampled answer: text, token ids and the sampler's per-token log-probs."""
-
-    text: str
-    token_ids: Sequence[int]
-    logprobs: Sequence[float]
-
-
-GenerateFn = Callable[[list[TurnRequest]], list[TurnResponse]]
-"""One batched generation over all live episodes (the policy's side of the loop)."""
-SpaceFn = Callable[[int, int], CoordinateSpace]
-"""(screen width, screen height) -> the coordinate space of the policy's resized screenshots."""
-
-
-def policy_generate_fn(policy: Any, sampling: Any = None) -> GenerateFn:
-    """``GenerateFn`` over a loaded ``rllib_arpo.policy.Policy`` with fixed ``SamplingParams``
-    (None: the policy softmax, T=1, top_k=0, top_p=1)."""
-    from rllib_arpo.policy.model import GenerationRequest
-
-    def generate(requests: list[TurnRequest]) -> list[TurnResponse]:
-        results = policy.generate(
-            [
-                GenerationRequest(
-                    r.instruction, list(r.screenshots), list(r.previous_responses), sampling
-                )
-                for r in requests
-            ]
-        )
-        return [TurnResponse(r.text, r.token_ids, r.logprobs) for r in results]
-
-    return generate
+ENV_CALL_ERRORS = (EnvCallError, TypeError, ValueError, KeyError)
+"""What an env call may raise that ends its episode, not the run (garbage answers included)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +51,7 @@ class RolloutSettings:
     max_steps: int = 15
     step_timeout_s: float = 120.0
     max_retries: int = 2
-    format_penalty_weight: float = 0.5
+    format_penalty_weight: float = FORMAT_PENALTY_WEIGHT
     seed: int = 0
 
 
@@ -120,64 +76,6 @@ class RolloutStats:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-class EnvCallError(RuntimeError):
-    """An env call raised, hung past its timeout or returned garbage."""
-
-    def __init__(self, message: str, timed_out: bool = False) -> None:
-        super().__init__(message)
-        self.timed_out = timed_out
-
-
-class _PendingCall:
-    def __init__(self, fn: Callable[[], Any]) -> None:
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
-        self._thread.start()
-
-    def _run(self, fn: Callable[[], Any]) -> None:
-        try:
-            self._value = fn()
-        except BaseException as error:  # noqa: BLE001 - any env failure is data
-            self._error = error
-        finally:
-            self._done.set()
-
-    def result(self, timeout_s: float) -> Any:
-        if not self._done.wait(timeout_s):
-            raise EnvCallError(f"env call hung for more than {timeout_s:.1f} s", timed_out=True)
-        if self._error is not None:
-            raise EnvCallError(f"{type(self._error).__name__}: {self._error}") from self._error
-        return self._value
-
-
-def _start_call(fn: Callable[[], Any]) -> _PendingCall:
-    return _PendingCall(fn)
-
-
-def encode_png(screenshot: np.ndarray) -> bytes:
-    """uint8 HxWx3 -> PNG bytes (how screenshots are kept at rest)."""
-    buffer = io.BytesIO()
-    Image.fromarray(screenshot).save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
-    return buffer.getvalue()
-
-
-def _screenshot_of(observation: Any) -> np.ndarray:
-    screenshot = observation["screenshot"] if isinstance(observation, dict) else observation
-    if not (
-        isinstance(screenshot, np.ndarray)
-        and screenshot.dtype == np.uint8
-        and screenshot.ndim == 3
-        and screenshot.shape[2] == 3
-    ):
-        raise EnvCallError(
-            f"observation screenshot must be a uint8 HxWx3 array, got "
-            f"{type(screenshot).__name__} {getattr(screenshot, 'shape', '')}"
-        )
-    return screenshot
-
-
 @dataclass
 class _Episode:
     task: Any
@@ -191,7 +89,7 @@ class _Episode:
     done: bool = False
     terminated_by: str | None = None
     eval_result: float = 0.0
-    format_reward: float = 0.0
+    format_reward: float = FORMAT_REWARD_OK
     failed: bool = False
     env_error: str | None = None
 
@@ -303,7 +201,25 @@ class GroupRollout:
         env, episode.env = episode.env, None
         if env is not None:
             # Closing may hang too: do it in the background.
-            _start_call(env.close)
+            start_call(env.close)
+
+    def _record_env_error(
+        self, episode: _Episode, problem: Exception | str, stats: RolloutStats
+    ) -> None:
+        """Count a failed env call (a timeout too), keep its message, and drop the env."""
+        if isinstance(problem, EnvCallError) and problem.timed_out:
+            stats.env_timeouts += 1
+        stats.env_errors += 1
+        episode.env_error = str(problem)
+        self._discard_env(episode)
+
+    def _end_on_env_error(
+        self, episode: _Episode, problem: Exception | str, stats: RolloutStats
+    ) -> None:
+        """A step failed in the env: the episode ends as ``env_error`` (left out of its group)."""
+        self._record_env_error(episode, problem, stats)
+        episode.done, episode.failed = True, True
+        episode.terminated_by = Termination.ENV_ERROR.value
 
     def _reset_all(self, episodes: list[_Episode], base_seed: int, stats: RolloutStats) -> None:
         pending = list(enumerate(episodes))
@@ -318,7 +234,7 @@ class GroupRollout:
                         calls.append((index, episode, None, error))
                         continue
                 env, task = episode.env, episode.task
-                call = _start_call(
+                call = start_call(
                     lambda env=env, task=task, s=base_seed + index: env.reset(
                         seed=s, options={"task": task}
                     )
@@ -330,14 +246,10 @@ class GroupRollout:
                     if error is not None:
                         raise EnvCallError(f"env creation failed: {error}")
                     observation, info = call.result(self.settings.step_timeout_s)
-                    episode.screenshots.append(_screenshot_of(observation))
+                    episode.screenshots.append(screenshot_of(observation))
                     episode.instruction = _instruction_of(observation, info, episode.task)
-                except (EnvCallError, TypeError, ValueError, KeyError) as problem:
-                    if isinstance(problem, EnvCallError) and problem.timed_out:
-                        stats.env_timeouts += 1
-                    stats.env_errors += 1
-                    episode.env_error = str(problem)
-                    self._discard_env(episode)
+                except ENV_CALL_ERRORS as problem:
+                    self._record_env_error(episode, problem, stats)
                     still_pending.append((index, episode))
             pending = still_pending
             if pending:
@@ -388,37 +300,27 @@ class GroupRollout:
                 stats.parse_errors += 1
                 episode.done = True
                 episode.terminated_by = Termination.PARSE_ERROR.value
-                episode.format_reward = -1.0
+                episode.format_reward = FORMAT_REWARD_BAD
                 continue
             env, code = episode.env, step.env_action
-            calls.append((episode, step, _start_call(lambda env=env, code=code: env.step(code))))
+            calls.append((episode, step, start_call(lambda env=env, code=code: env.step(code))))
         started = time.perf_counter()
         for episode, step, call in calls:
             try:
                 observation, reward, terminated, truncated, info = call.result(
                     self.settings.step_timeout_s
                 )
-                screenshot = _screenshot_of(observation)
-            except (EnvCallError, TypeError, ValueError, KeyError) as problem:
-                if isinstance(problem, EnvCallError) and problem.timed_out:
-                    stats.env_timeouts += 1
-                stats.env_errors += 1
+                screenshot = screenshot_of(observation)
+            except ENV_CALL_ERRORS as problem:
                 step.env_info["error"] = str(problem)
-                episode.env_error = str(problem)
-                episode.done, episode.failed = True, True
-                episode.terminated_by = Termination.ENV_ERROR.value
-                self._discard_env(episode)
+                self._end_on_env_error(episode, problem, stats)
                 continue
             stats.env_steps += 1
             step.env_info.update(_plain_info(info))
             if isinstance(info, dict) and info.get("error") and (terminated or truncated):
                 # A remote env reports a dead server or VM this way: an env failure, not a
                 # finished episode (its zero reward says nothing about the policy).
-                stats.env_errors += 1
-                episode.env_error = str(info["error"])
-                episode.done, episode.failed = True, True
-                episode.terminated_by = Termination.ENV_ERROR.value
-                self._discard_env(episode)
+                self._end_on_env_error(episode, str(info["error"]), stats)
                 continue
             episode.screenshots.append(screenshot)
             if terminated or truncated or len(episode.steps) >= self.settings.max_steps:

@@ -1,4 +1,6 @@
-"""`arpo demo` end to end at toy size: warm start, evaluation, ARPO, summary from the run."""
+"""`arpo demo` end to end at toy size: warm start, evaluation, ARPO, summary from the run.
+
+The recipe's pure parts are tested in tests/recipes/."""
 
 from __future__ import annotations
 
@@ -8,79 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from rllib_arpo.cli import arpo
-from rllib_arpo.policy.paths import (
-    COMMITTED_WARMSTART,
-    COMMITTED_WARMSTART_FAMILIES,
-    COMMITTED_WARMSTART_LEVEL,
-    committed_warmstart,
-    warmstart_record,
-)
-from rllib_arpo.recipes.demo import (
-    FamilyScore,
-    best_fixed_click,
-    change_verdict,
-    grid_cell_centres,
-    sampled_success_trend,
-    summary_table,
-)
-
-
-def test_verdict_says_when_a_change_is_within_noise() -> None:
-    before, small, large = (
-        FamilyScore("f", 24, 100),
-        FamilyScore("f", 30, 100),
-        FamilyScore("f", 60, 100),
-    )
-    assert change_verdict(before, small).endswith("within noise")
-    assert change_verdict(before, large).endswith("better")
-    assert change_verdict(large, before).endswith("worse")
-    table = summary_table({"f": before}, {"f": large})
-    assert (
-        "24.0% ±  4.3" in table
-        and "60.0% ±  4.9" in table
-        and table.splitlines()[-1].startswith("all")
-    )
-    with_reference = summary_table({"f": before}, {"f": large}, {"f": FamilyScore("f", 37, 100)})
-    assert "fixed click" in with_reference.splitlines()[0]
-    assert "37.0%" in with_reference.splitlines()[1]
-
-
-def test_grid_cell_centres_cover_the_token_grid() -> None:
-    centres = grid_cell_centres((112, 112))
-    assert len(centres) == 16 and centres[0] == (14, 14) and centres[-1] == (98, 98)
-    assert len(grid_cell_centres((224, 224))) == 64
-
-
-def test_best_fixed_click_matches_clicking_each_point_by_hand() -> None:
-    """The screen-blind reference equals stepping MiniDesk with each click, then DONE."""
-    from envs.minidesk.env import MiniDeskEnv
-    from rllib_arpo.core.coords import CoordinateSpace
-
-    def env_factory() -> MiniDeskEnv:
-        return MiniDeskEnv(screen_size=(112, 112), max_steps=4)
-
-    tasks = [f"minidesk/select_dropdown/grid112/{seed}" for seed in range(12)]
-    points = [(56, 42), (56, 70), (56, 98), (14, 14)]
-    env = env_factory()
-    by_hand = {}
-    for x, y in points:
-        wins = 0
-        for task in tasks:
-            env.reset(options={"task": task})
-            env.step(f"pyautogui.click(x={x}, y={y})")
-            wins += env.step("DONE")[1] > 0.5
-        by_hand[(x, y)] = wins
-    assert len(set(by_hand.values())) > 1  # the points differ, so "best" means something
-    scores = best_fixed_click(
-        env_factory,
-        tasks,
-        points,
-        lambda w, h: CoordinateSpace(w, h, 2 * w, 2 * h),  # model frame twice the screen
-        max_steps=4,
-    )
-    assert list(scores) == ["select_dropdown/grid112"]
-    assert scores["select_dropdown/grid112"].successes == max(by_hand.values())
-    assert scores["select_dropdown/grid112"].episodes == len(tasks)
+from rllib_arpo.policy.paths import COMMITTED_WARMSTART
 
 
 @pytest.mark.ray
@@ -127,33 +57,6 @@ def test_one_iteration_demo_prints_a_summary_from_its_own_numbers(tmp_path, monk
     assert any((out / "tensorboard").iterdir())
 
 
-def test_sampled_success_trend_compares_first_and_last_tenth() -> None:
-    history = (
-        [{"success_rate": 0.2}] * 10 + [{"success_rate": 0.5}] * 80 + [{"success_rate": 0.9}] * 10
-    )
-    assert sampled_success_trend(history) == pytest.approx((0.2, 0.9, 10))
-    assert sampled_success_trend([{"success_rate": 0.3}]) is None
-    short = [{"success_rate": 0.0}, {"success_rate": float("nan")}, {"success_rate": 1.0}]
-    assert sampled_success_trend(short) == (0.0, 1.0, 1)
-
-
-def test_the_committed_warm_start_loads_and_records_how_it_was_made() -> None:
-    from rllib_arpo.policy.load import load_policy
-
-    path = committed_warmstart(COMMITTED_WARMSTART_FAMILIES, COMMITTED_WARMSTART_LEVEL, seed=0)
-    assert path == COMMITTED_WARMSTART
-    record = warmstart_record(path)
-    assert record["command"].startswith("arpo warmstart ") and record["steps"] == 2291
-    assert record["duration_s"] > 60 and not record["interrupted"]
-    assert sum(f.stat().st_size for f in path.iterdir()) < 8 * 2**20
-    policy = load_policy(path)
-    assert sum(p.numel() for p in policy.model.parameters()) < 2_000_000
-    # Other families, levels or seeds are not what it was trained on: the demo builds those.
-    assert committed_warmstart(["click_button"], COMMITTED_WARMSTART_LEVEL, seed=0) is None
-    assert committed_warmstart(COMMITTED_WARMSTART_FAMILIES, "grid224", seed=0) is None
-    assert committed_warmstart(COMMITTED_WARMSTART_FAMILIES, COMMITTED_WARMSTART_LEVEL, 1) is None
-
-
 @pytest.mark.ray
 def test_default_demo_starts_from_the_committed_warm_start(tmp_path, monkeypatch) -> None:
     """README command 1 with its defaults, cut to one iteration and a few evaluation episodes."""
@@ -171,29 +74,13 @@ def test_default_demo_starts_from_the_committed_warm_start(tmp_path, monkeypatch
     assert "sampled success while training" not in result.output  # one iteration: no trend
 
 
-def test_ctrl_c_during_training_keeps_the_algorithm_for_the_checkpoint(tmp_path) -> None:
-    """Ctrl-C stops training, not the demo: the algorithm comes back to be saved and evaluated."""
-    from rllib_arpo.recipes.demo import train_arpo
-
-    class InterruptedAlgo:
-        calls = 0
-
-        def train(self) -> dict:
-            self.calls += 1
-            if self.calls == 3:
-                raise KeyboardInterrupt
-            return {"rollout/success_rate": 0.25 * self.calls, "reward/mean": 0.0}
-
-    class Config:
-        def training(self, **settings):
-            self.settings = settings
-            return self
-
-        def build_algo(self) -> InterruptedAlgo:
-            return InterruptedAlgo()
-
-    config = Config()
-    algo, done, _, interrupted, history = train_arpo(config, tmp_path, iterations=10, minutes=None)
-    assert isinstance(algo, InterruptedAlgo) and interrupted and done == 2
-    assert [h["success_rate"] for h in history] == [0.25, 0.5]
-    assert config.settings == {"tensorboard_dir": str(tmp_path / "tensorboard")}
+def test_unknown_rl_family_is_one_line_naming_the_flag(tmp_path) -> None:
+    result = CliRunner().invoke(
+        arpo, ["demo", "--out", str(tmp_path / "run"), "--rl-families", "nope"]
+    )
+    assert result.exit_code == 2, result.output
+    assert (
+        "Invalid value for --rl-families" in result.output
+        and "unknown families ['nope']" in result.output
+    )
+    assert "Traceback" not in result.output and not (tmp_path / "run").exists()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rllib_arpo.cli.rllib import ProgressCallback, rllib
+from rllib_arpo.cli.rllib import rllib
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -127,19 +127,6 @@ def test_dry_run_prints_trials_and_resources() -> None:
     assert "trials: 2" in result.output
     assert "lr: grid_search [0.0001, 0.001]" in result.output
     assert "per trial: 1 CPUs, 0 GPUs" in result.output
-
-
-def test_progress_line_shows_iteration_success_return_and_eta() -> None:
-    line = ProgressCallback(stop_iters=10).line(
-        "T",
-        {
-            "training_iteration": 2,
-            "time_total_s": 30.0,
-            "rollout/success_rate": 0.25,
-            "env_runners": {"episode_return_mean": 1.5},
-        },
-    )
-    assert line == "[T] iter 2/10  success 0.250  return 1.500  time 30s  ETA 2m00s"
 
 
 # ------------------------------------------------------------------------------------ Ray

@@ -8,7 +8,8 @@ import pytest
 from rllib_arpo.core import metrics as M
 from rllib_arpo.core.groups import prepare_training_groups
 from rllib_arpo.core.replay import SuccessReplayBuffer
-from rllib_arpo.core.trajectory import Step, Trajectory, compute_reward
+from rllib_arpo.core.reward import compute_reward
+from rllib_arpo.core.trajectory import Step, Trajectory
 
 
 def traj(task: str, group: str, member: int, eval_result: float, *, env_error=False) -> Trajectory:

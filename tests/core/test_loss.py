@@ -14,7 +14,6 @@ import torch
 from rllib_arpo.core import metrics as M
 from rllib_arpo.core.loss import (
     LossAggregation,
-    aggregate_entropy,
     aggregate_token_loss,
     arpo_policy_loss,
     entropy_from_logits,
@@ -269,5 +268,7 @@ def test_entropy_from_logits_and_aggregation() -> None:
     torch.testing.assert_close(ent[0], torch.full((3,), math.log(4)))
     assert ent[1, 2].item() == pytest.approx(0.0, abs=1e-6)
     mask = torch.tensor([[1, 1, 0], [0, 0, 1]], dtype=torch.bool)
-    assert aggregate_entropy(ent, mask).item() == pytest.approx(math.log(4) / 2, rel=1e-6)
-    assert aggregate_entropy(ent, mask, TOK).item() == pytest.approx(2 * math.log(4) / 3, rel=1e-6)
+    assert aggregate_token_loss(ent, mask).item() == pytest.approx(math.log(4) / 2, rel=1e-6)
+    assert aggregate_token_loss(ent, mask, TOK).item() == pytest.approx(
+        2 * math.log(4) / 3, rel=1e-6
+    )

@@ -1,4 +1,4 @@
-"""Tests of rllib_arpo/core/trajectory.py: the shared record and the reward rule."""
+"""Tests of rllib_arpo/core/trajectory.py: the shared record."""
 
 from __future__ import annotations
 
@@ -9,17 +9,17 @@ import sys
 import pytest
 
 from rllib_arpo.core import metrics as M
+from rllib_arpo.core.reward import FORMAT_REWARD_BAD
 from rllib_arpo.core.trajectory import (
-    FORMAT_REWARD_BAD,
     Step,
     Termination,
     Trajectory,
-    compute_reward,
     summarize_rollouts,
 )
 
 CORE_MODULES = [
     "rllib_arpo.core.trajectory",
+    "rllib_arpo.core.reward",
     "rllib_arpo.core.advantages",
     "rllib_arpo.core.loss",
     "rllib_arpo.core.replay",
@@ -68,18 +68,6 @@ def test_core_modules_do_not_import_ray() -> None:
         [sys.executable, "-c", code], check=False, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-
-
-@pytest.mark.parametrize(
-    ("eval_result", "format_reward", "expected"),
-    [(1.0, 0.0, 1.0), (0.0, 0.0, 0.0), (0.0, -1.0, -0.5), (0.5, -1.0, 0.0), (1.0, -1.0, 0.5)],
-)
-def test_compute_reward_is_eval_plus_half_format(eval_result, format_reward, expected) -> None:
-    assert compute_reward(eval_result, format_reward) == pytest.approx(expected)
-
-
-def test_compute_reward_weight() -> None:
-    assert compute_reward(0.0, -1.0, format_penalty_weight=1.0) == -1.0
 
 
 def test_with_reward_applies_rule() -> None:

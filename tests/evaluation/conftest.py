@@ -1,15 +1,17 @@
-"""Shared runs of the evaluation tests: each ``arpo eval`` below runs once per session."""
+"""Shared parts of the evaluation tests: episode records, and ``arpo eval`` runs (each runs once
+per session)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from rllib_arpo.cli.arpo import arpo
+from rllib_arpo.evaluation.records import EpisodeResult
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKS = ROOT / "test_data" / "test_10tasks.json"
@@ -48,3 +50,17 @@ def tiny_eval(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Result]:
     result = run_arpo(eval_args(str(warm), out, "--max-new-tokens", "24", "--device", "cpu"))
     assert result.exit_code == 0, result.output
     return out, result
+
+
+@pytest.fixture
+def make_episode() -> Callable[..., EpisodeResult]:
+    """``make_episode(task_id, trial, success, steps=3, ended="DONE")``: a chrome episode's record;
+    ``ended`` "parse_error" or "env_error" marks a format or env error."""
+
+    def make(task_id: str, trial: int, success: bool, steps: int = 3, ended: str = "DONE"):
+        return EpisodeResult(
+            "chrome", task_id, trial, f"e{task_id}{trial}", float(success), success, steps,
+            ended, ended == "parse_error", ended == "env_error",
+        )  # fmt: skip
+
+    return make

@@ -134,17 +134,6 @@ def test_errors_are_one_clear_line(tmp_path, args: list[str], message: str) -> N
         assert "bad.json" in lines[-1]
 
 
-def test_miniwob_is_a_clear_error_or_runs() -> None:
-    from rllib_arpo.evaluation.run import EnvSpec, EvalError, make_env_factory
-
-    try:
-        factory, _ = make_env_factory(EnvSpec("miniwob"))
-    except EvalError as error:
-        assert "miniwob" in str(error) and "\n" not in str(error)
-    else:
-        assert callable(factory)
-
-
 def test_select_tasks_bad_bounds_are_one_line(tmp_path) -> None:
     result = run_arpo(["select-tasks", "--policy", "expert", "--tasks", TASKS, "--max-rate", "2",
                        "--out", tmp_path])  # fmt: skip

@@ -107,7 +107,7 @@ def test_arpo_is_registered_on_import() -> None:
 
 
 def test_task_lists_come_as_lists_or_osworld_files(tmp_path) -> None:
-    from rllib_arpo.algorithm import load_task_list
+    from rllib_arpo.rollout.tasks import resolve_task_list as load_task_list
 
     assert load_task_list(["a", {"id": "b"}]) == ["a", {"id": "b"}]
     path = tmp_path / "tasks.json"

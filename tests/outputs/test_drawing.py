@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from rllib_arpo.core.images import encode_png
 from rllib_arpo.core.trajectory import Step
 from rllib_arpo.outputs.drawing import (
     CLICK_COLOR,
@@ -18,7 +19,6 @@ from rllib_arpo.outputs.drawing import (
     draw_step,
     parse_env_action,
     to_hwc_uint8,
-    to_png,
     trajectory_strip,
 )
 
@@ -145,7 +145,7 @@ def test_out_of_screen_points_do_not_crash() -> None:
 
 def test_draw_step_and_png_round_trip() -> None:
     image = draw_step(_step("pyautogui.click(x=10, y=20)"), index=3)
-    decoded = Image.open(io.BytesIO(to_png(image)))
+    decoded = Image.open(io.BytesIO(encode_png(image)))
     assert decoded.size == (W, H)
     assert to_hwc_uint8(image).shape == (H, W, 3)
 

@@ -9,7 +9,8 @@ import numpy as np
 from gymnasium import spaces
 
 from rllib_arpo.core.coords import CoordinateSpace
-from rllib_arpo.rollout.loop import GroupRollout, RolloutSettings, TurnRequest, TurnResponse
+from rllib_arpo.rollout.generation import TurnRequest, TurnResponse
+from rllib_arpo.rollout.loop import GroupRollout, RolloutSettings
 
 
 class TargetEnv(gym.Env):

@@ -1,6 +1,6 @@
 """The web browser: tab strip, address bar, back/forward/reload, menu, history, page documents.
 
-Pages come from the site catalogue (``apps/sites.py``) as a function of the URL; the live
+Pages come from the site catalogue (``apps/sites/``) as a function of the URL; the live
 ``DocState`` of each tab holds what the user typed and picked. Browsing history lives on the
 ``Desktop`` (the profile survives closing and relaunching the browser, as Chrome's does).
 """
@@ -9,42 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from envs.minidesk import document as D
 from envs.minidesk.apps import sites
+from envs.minidesk.apps.urls import (
+    CLEAR_DATA_URL,
+    HISTORY_URL,
+    NEW_TAB_URL,
+    display_url,
+    normalize_typed_url,
+)
 from envs.minidesk.desktop import App, Desktop
 from envs.minidesk.widgets import Rect, TextBuffer, Widget, text_width
 
-NEW_TAB_URL = "chrome://newtab/"
-HISTORY_URL = "chrome://history/"
-CLEAR_DATA_URL = "chrome://settings/clearBrowserData"
 MENU_ITEMS = (("New tab", "new_tab"), ("History", "history"), ("Clear browsing data", "clear"))
-
-
-def display_url(url: str) -> str:
-    """The address bar text Chrome shows when not editing: no scheme, no ``www.``."""
-    if url.startswith("chrome://"):
-        return url
-    for scheme in ("https://", "http://"):
-        if url.startswith(scheme):
-            url = url[len(scheme) :]
-            break
-    url = url.removeprefix("www.")
-    if url.endswith("/") and url.count("/") == 1:
-        url = url[:-1]
-    return url
-
-
-def normalize_typed_url(text: str) -> str:
-    text = text.strip()
-    if not text:
-        return NEW_TAB_URL
-    if text.startswith(("http://", "https://", "chrome://")):
-        return text
-    if " " not in text and "." in text:
-        return "https://" + text
-    return "https://www.google.com/search?" + urlencode({"q": text})
 
 
 class Tab(D.DocHost):
@@ -386,7 +365,3 @@ class Browser(App):
 
     def state(self) -> dict[str, Any]:
         return {"tabs": [t.url for t in self.tabs], "active": self.active}
-
-
-def host_of(url: str) -> str:
-    return urlsplit(url).netloc.lower()

@@ -1,0 +1,288 @@
+"""Policies as evaluation backends: what ``--policy`` names, behind one protocol (``EvalPolicy``).
+
+- ``ModelPolicy``: a local checkpoint directory or ``tiny`` (``rllib_arpo.policy``), one batched
+  generation per step;
+- ``ExpertPolicy``: MiniDesk's scripted expert, which reads the live env (a check of evaluators);
+- ``OpenAIPolicy``: an OpenAI-compatible chat-completions URL (e.g. a vLLM server hosting
+  UI-TARS-1.5), one concurrent call per episode and step.
+
+``build_policy`` picks one from the ``--policy`` string.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from rllib_arpo.core.coords import CoordinateSpace
+from rllib_arpo.core.images import encode_png
+from rllib_arpo.core.prompt import SYSTEM_PROMPT, computer_use_prompt
+from rllib_arpo.evaluation.envs import TrackedEnv
+from rllib_arpo.evaluation.errors import EvalError
+from rllib_arpo.policy.paths import TINY_POLICY, resolve_policy_path
+from rllib_arpo.rollout.generation import TurnRequest, TurnResponse, policy_generate_fn
+
+EXPERT_POLICY = "expert"
+"""``--policy`` naming MiniDesk's scripted expert."""
+OPENAI_SCHEMES = ("http://", "https://")
+"""A ``--policy`` starting with one of these is an OpenAI-compatible chat-completions endpoint."""
+OPENAI_RETRIES = 3
+"""Tries of one chat-completions call before the run stops with an error."""
+UI_TARS_HISTORY_IMAGES = 5
+"""Screenshots sent per OpenAI call: UI-TARS' own OSWorld agent keeps the last 5."""
+
+
+class EvalPolicy(Protocol):
+    """What ``run_evaluation`` needs of a policy."""
+
+    name: str
+
+    def coordinate_space(self, width: int, height: int) -> CoordinateSpace:
+        """The frame the policy writes points in, for a ``width`` x ``height`` screen."""
+
+    def generate(self, requests: list[TurnRequest], envs: list[TrackedEnv]) -> list[TurnResponse]:
+        """One answer per request; ``envs[i]`` is the env of ``requests[i]``."""
+
+    def close(self) -> None:
+        """Release resources."""
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    """Sampling of the model policies (the VLM and the OpenAI endpoint).
+
+    Attributes:
+        temperature: Softmax temperature; 0 = greedy.
+        top_p: Nucleus mass.
+        max_new_tokens: Longest answer per step.
+    """
+
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_new_tokens: int = 512
+
+
+class ModelPolicy:
+    """A local checkpoint (``rllib_arpo.policy``) sampling one batched call per step.
+
+    Args:
+        policy: A loaded policy (``policy.load.load_policy``).
+        sampling: Temperature, top_p, max tokens.
+        seed: Seed of the sampler.
+    """
+
+    def __init__(self, policy: Any, sampling: SamplingSettings, seed: int | None = 0) -> None:
+        from rllib_arpo.policy.generate import SamplingParams
+
+        self.policy = policy
+        self.name = str(policy.source_path)
+        self.params = SamplingParams(
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            max_new_tokens=sampling.max_new_tokens,
+        )
+        policy.set_seed(seed)
+        self._generate = policy_generate_fn(policy, self.params)
+
+    def coordinate_space(self, width: int, height: int) -> CoordinateSpace:
+        """The checkpoint's coordinate frame for this screen."""
+        return self.policy.coordinate_space(width, height)
+
+    def generate(self, requests: list[TurnRequest], envs: list[TrackedEnv]) -> list[TurnResponse]:
+        """One batched generation over ``requests`` (the envs are not needed)."""
+        return self._generate(requests)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class ExpertPolicy:
+    """MiniDesk's scripted expert (``envs.minidesk.expert``) as a policy: a check of evaluators."""
+
+    name = EXPERT_POLICY
+
+    def coordinate_space(self, width: int, height: int) -> CoordinateSpace:
+        """Screen pixels, the frame the expert writes in."""
+        return CoordinateSpace.for_screen(width, height)
+
+    def generate(self, requests: list[TurnRequest], envs: list[TrackedEnv]) -> list[TurnResponse]:
+        """The expert's next action on each env's live desktop."""
+        from envs.minidesk.expert import ExpertStuck, expert_action
+
+        responses = []
+        for env in envs:
+            try:
+                text = expert_action(env.env.unwrapped)
+            except ExpertStuck as error:  # an unparsable answer: the episode ends as data
+                text = f"expert stuck: {error}"
+            responses.append(TurnResponse(text, [], []))
+        return responses
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class OpenAIPolicy:
+    """An OpenAI-compatible chat-completions endpoint (e.g. vLLM serving UI-TARS-1.5).
+
+    Each step of each episode is one request, sent concurrently (the server batches them): the
+    conversation of ``core.prompt`` (system turn, instruction prompt, then per step a user turn
+    with the screenshot as a base64 PNG ``image_url`` and the model's earlier answer), the
+    screenshots of only the last ``history_images`` steps. No token ids or log-probs come back;
+    trajectories store the text.
+
+    Args:
+        url: ``http://host:port/v1`` or the full ``.../chat/completions`` URL.
+        model: The served model name.
+        sampling: Temperature, top_p, max tokens.
+        api_key: Sent as a bearer token when given.
+        timeout_s: Limit on one call.
+        history_images: Screenshots per call (the most recent ones).
+        convention: Coordinates the model writes: "absolute" (UI-TARS-1.5) or "relative1000".
+        max_concurrency: Calls in flight at once.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        model: str,
+        sampling: SamplingSettings,
+        api_key: str | None = None,
+        timeout_s: float = 120.0,
+        history_images: int = UI_TARS_HISTORY_IMAGES,
+        convention: str = "absolute",
+        max_concurrency: int = 16,
+    ) -> None:
+        url = url.rstrip("/")
+        self.url = url if url.endswith("/chat/completions") else url + "/chat/completions"
+        self.name = f"{model}@{self.url}"
+        self.model = model
+        self.sampling = sampling
+        self.api_key = api_key
+        self.timeout_s = timeout_s
+        self.history_images = max(1, history_images)
+        self.convention = convention
+        self._pool = ThreadPoolExecutor(max_workers=max(1, max_concurrency))
+
+    def coordinate_space(self, width: int, height: int) -> CoordinateSpace:
+        """The frame of ``convention`` for this screen."""
+        return CoordinateSpace.for_screen(width, height, convention=self.convention)  # type: ignore[arg-type]
+
+    def messages(self, request: TurnRequest, history: Sequence[str]) -> list[dict[str, Any]]:
+        """The chat of one request: ``core.prompt``'s layout with images as data URIs.
+
+        Args:
+            request: The episode's instruction and screenshots so far.
+            history: The model's earlier answers in this episode, oldest first.
+        """
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": computer_use_prompt(request.instruction)},
+        ]
+        shots = list(request.screenshots)
+        first_image = max(0, len(shots) - self.history_images)
+        for index, shot in enumerate(shots):
+            if index >= first_image:
+                png = base64.b64encode(encode_png(shot)).decode("ascii")
+                url = "data:image/png;base64," + png
+                messages.append(
+                    {"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}
+                )
+            if index < len(history):
+                messages.append({"role": "assistant", "content": history[index]})
+        return messages
+
+    def generate(self, requests: list[TurnRequest], envs: list[TrackedEnv]) -> list[TurnResponse]:
+        """One concurrent call per request; each env supplies its episode's answer history."""
+        payloads = [self.messages(r, list(e.history)) for r, e in zip(requests, envs)]
+        texts = list(self._pool.map(self._complete, payloads))
+        return [TurnResponse(text, [], []) for text in texts]
+
+    def _complete(self, messages: list[dict[str, Any]]) -> str:
+        body = json.dumps(
+            {
+                "model": self.model,
+                "messages": messages,
+                "temperature": self.sampling.temperature,
+                "top_p": self.sampling.top_p,
+                "max_tokens": self.sampling.max_new_tokens,
+            }
+        ).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        problem = ""
+        for attempt in range(OPENAI_RETRIES):
+            request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout_s) as reply:
+                    answer = json.loads(reply.read())
+                return str(answer["choices"][0]["message"]["content"] or "")
+            except urllib.error.HTTPError as error:
+                problem = f"HTTP {error.code}: {error.read()[:200].decode('utf-8', 'replace')}"
+                if error.code < 500:
+                    break
+            except (urllib.error.URLError, OSError) as error:
+                problem = str(getattr(error, "reason", error))
+            except (ValueError, KeyError, IndexError, TypeError) as error:
+                problem = f"unexpected answer ({type(error).__name__}: {error})"
+                break
+            time.sleep(0.5 * 2**attempt)
+        raise EvalError(f"chat-completions endpoint {self.url} failed: {problem}")
+
+    def close(self) -> None:
+        """Stops the call pool (calls in flight are not waited for)."""
+        self._pool.shutdown(wait=False)
+
+
+def build_policy(
+    spec: str,
+    *,
+    sampling: SamplingSettings,
+    seed: int = 0,
+    device: str | None = None,
+    model: str = "ui-tars",
+    api_key: str | None = None,
+    coords: str = "absolute",
+) -> EvalPolicy:
+    """A policy from ``--policy``: a checkpoint dir, ``tiny``, ``expert`` or an http(s) URL.
+
+    Args:
+        spec: The ``--policy`` value.
+        sampling: Sampling of the model policies.
+        seed: Seed of a local model's sampler.
+        device: A local model's device (default: cuda if any).
+        model: An endpoint's served model name.
+        api_key: An endpoint's bearer key.
+        coords: An endpoint's coordinate convention ("absolute" or "relative1000").
+
+    Raises:
+        EvalError: a path that does not exist or does not load.
+    """
+    if spec == EXPERT_POLICY:
+        return ExpertPolicy()
+    if spec.startswith(OPENAI_SCHEMES):
+        return OpenAIPolicy(
+            spec, model=model, sampling=sampling, api_key=api_key, convention=coords
+        )
+    if spec != TINY_POLICY and not Path(spec).expanduser().is_dir():
+        raise EvalError(
+            f"policy {spec!r} is not a checkpoint directory; use a local checkpoint path, "
+            f"'{TINY_POLICY}', '{EXPERT_POLICY}' or an http(s):// chat-completions URL"
+        )
+    from rllib_arpo.policy.load import PolicyLoadError, load_policy
+
+    try:
+        policy = load_policy(resolve_policy_path(spec), device=device)
+    except PolicyLoadError as error:
+        raise EvalError(" ".join(str(error).split())) from None
+    return ModelPolicy(policy, sampling, seed)
