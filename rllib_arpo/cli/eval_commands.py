@@ -18,7 +18,6 @@ import click
 if TYPE_CHECKING:
     from rllib_arpo.evaluation.session import EvalSettings
 
-TOKEN_ENV_VAR = "ARPO_ENV_TOKEN"
 OPENAI_KEY_ENV_VAR = "OPENAI_API_KEY"
 
 
@@ -63,7 +62,12 @@ def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
             multiple=True,
             help="osworld: env server URL (repeat, or comma-separate: one env per server).",
         ),
-        click.option("--token", default=None, help=f"osworld: server token [${TOKEN_ENV_VAR}]."),
+        click.option(
+            "--token",
+            default=None,
+            help="osworld: server token [default: the token variable of docs/osworld.md, read by "
+            "the OSWorld client].",
+        ),
         click.option(
             "--step-timeout-s", default=300.0, show_default=True, help="Limit on one env call."
         ),
@@ -135,7 +139,7 @@ def _settings(options: dict[str, Any]) -> EvalSettings:
             screen_size=(width, height),
             task_dir=options["task_dir"],
             server_urls=urls,
-            token=options["token"] or os.environ.get(TOKEN_ENV_VAR),
+            token=options["token"],
         ),
         trials=options["trials"],
         sampling=SamplingSettings(

@@ -16,11 +16,15 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from rllib_arpo.policy.architectures import ATTN_IMPLEMENTATIONS, SUPPORTED_MODEL_TYPES
 from rllib_arpo.policy.lora import LoraSpec, check_quantization
+
+if TYPE_CHECKING:
+    from rllib_arpo.policy.model import Policy
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +163,7 @@ def load_policy(
     min_pixels: int | None = None,
     max_pixels: int | None = None,
     activation_checkpointing: bool = False,
-):
+) -> Policy:
     """Load a checkpoint directory as a ``Policy`` (model, processor, conversation builder).
 
     Args:
