@@ -28,7 +28,9 @@ Terminated when the server says so (DONE or FAIL for DesktopEnv), truncated afte
 ``max_steps`` steps. A server that fails or vanishes mid-episode (killed, timed out, 5xx) ends
 the episode as terminated with ``info["error"]`` naming the URL and ``eval_result`` 0; it never
 raises from ``step``. ``reset`` retries transient failures ``reset_retries`` times with
-exponential backoff, then raises ``EnvServerError`` naming the URL.
+exponential backoff, then raises ``EnvServerError`` naming the URL; a reset the server refuses
+(4xx: unknown task, bad field) raises ``EnvServerRejectedError`` at once, with the server's
+message.
 """
 
 from __future__ import annotations
@@ -77,6 +79,12 @@ REFERENCE_RESET_RETRIES = 8
 """The ARPO reference retries a failed OSWorld reset 8 times."""
 
 
+TRANSIENT_4XX = (408, 429)
+"""4xx answers that are worth retrying: Request Timeout, Too Many Requests (e.g. from a proxy)."""
+MAX_SERVER_MESSAGE_CHARS = 2000
+"""A server's error message is cut to this length (the server cuts its own to 1,000)."""
+
+
 class EnvServerError(RuntimeError):
     """The env server at ``url`` was unreachable, timed out or answered an error.
 
@@ -84,17 +92,29 @@ class EnvServerError(RuntimeError):
         url: The server's base URL.
         status: HTTP status of an error answer; None when no answer came (connection refused,
             reset, timeout).
+        server_message: The server's ``{"error": ...}`` (or the start of its answer); None when
+            no answer came.
     """
 
-    def __init__(self, message: str, *, url: str, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, url: str, status: int | None = None,
+        server_message: str | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(message)
         self.url = url
         self.status = status
+        self.server_message = server_message
 
     @property
     def transient(self) -> bool:
-        """Worth retrying: no answer, or a server-side (5xx) error."""
-        return self.status is None or self.status >= 500
+        """Worth retrying: no answer, a timeout, or a server-side (5xx) error."""
+        return self.status is None or self.status >= 500 or self.status in TRANSIENT_4XX
+
+
+class EnvServerRejectedError(EnvServerError):
+    """The env server refused the request (a 4xx: bad task, bad field, wrong token, out of
+    order): the same request will be refused again, so it is never retried. ``server_message``
+    says why."""
 
 
 class EnvServerClient:
@@ -151,13 +171,14 @@ class EnvServerClient:
                 raise self._unreachable(method, path, error) from error
         if response.status != 200:
             try:
-                message = json.loads(data)["error"]
+                message = str(json.loads(data)["error"])[:MAX_SERVER_MESSAGE_CHARS]
             except (ValueError, KeyError, TypeError):
                 message = data[:300].decode("utf-8", errors="replace")
-            raise EnvServerError(
-                f"env server {self.url} answered {method} {path} with HTTP {response.status}: "
-                f"{message}",
-                url=self.url, status=response.status,
+            status = response.status
+            refused = 400 <= status < 500 and status not in TRANSIENT_4XX
+            raise (EnvServerRejectedError if refused else EnvServerError)(
+                f"env server {self.url} answered {method} {path} with HTTP {status}: {message}",
+                url=self.url, status=status, server_message=message,
             )  # fmt: skip
         return data
 
@@ -173,7 +194,7 @@ class EnvServerClient:
             ) from None
         if not isinstance(value, dict):
             raise EnvServerError(
-                f"env server {self.url} answered {path} with {value!r}", url=self.url
+                f"env server {self.url} answered {path} with {value!r:.200}", url=self.url
             )
         return value
 
@@ -259,8 +280,10 @@ class OSWorldEnv(gym.Env):
         try:
             health = self.client.request_json("GET", "/health")
         except EnvServerError as error:
-            raise EnvServerError(f"cannot use env server {self.url}: {error}", url=self.url,
-                                 status=error.status) from error  # fmt: skip
+            raise type(error)(
+                f"cannot use env server {self.url}: {error}", url=self.url, status=error.status,
+                server_message=error.server_message,
+            ) from error  # fmt: skip
         if str(health.get("version")) != API_VERSION:
             raise EnvServerError(
                 f"env server {self.url} speaks API version {health.get('version')!r}, this client "
@@ -293,7 +316,7 @@ class OSWorldEnv(gym.Env):
                 break
             except EnvServerError as error:
                 if not error.transient:
-                    raise
+                    raise  # EnvServerRejectedError: the server's message says why, at once
                 last = error
                 logger.warning("reset %d/%d failed: %s", attempt + 1, self.reset_retries, error)
                 if attempt + 1 < self.reset_retries:
@@ -301,7 +324,8 @@ class OSWorldEnv(gym.Env):
         else:
             raise EnvServerError(
                 f"reset of task {_task_id_of(task)!r} failed {self.reset_retries} times on env "
-                f"server {self.url}; last error: {last}", url=self.url,
+                f"server {self.url}; last error: {last}", url=self.url, status=last.status,
+                server_message=last.server_message,
             ) from last  # fmt: skip
         info = dict(reply.get("info") or {})
         instruction = str(reply["observation"].get("instruction") or info.get("instruction") or "")
@@ -431,6 +455,7 @@ __all__ = [
     "RLLIB_ENV_NAME",
     "EnvServerClient",
     "EnvServerError",
+    "EnvServerRejectedError",
     "OSWorldEnv",
     "decode_instruction",
     "encode_instruction",

@@ -106,15 +106,11 @@ class ARPO(Algorithm):
 
     @override(Algorithm)
     def setup(self, config: ARPOConfig) -> None:
-        super().setup(config)
+        # The checkpointed driver state (DRIVER_STATE_KEY) exists before RLlib's setup, which
+        # ends with the on_algorithm_init callbacks: a restore_from_path there (RLlib's way to
+        # start a run from a checkpoint; `rllib train --restore`) calls set_state, which sets it.
         self._rng = np.random.default_rng(config.seed)
         self._task_cursor = 0
-        self.last_sampled_trajectory: Trajectory | None = None
-        self._tasks = resolve_task_list(config.tasks) or self._default_tasks()
-        if not self._tasks:
-            raise ValueError(
-                "config.tasks is empty and the env offers no default task list: pass task ids"
-            )
         self.replay = (
             SuccessReplayBuffer(
                 capacity_per_task=config.replay_capacity_per_task,
@@ -128,6 +124,13 @@ class ARPO(Algorithm):
             if config.use_replay
             else None
         )
+        super().setup(config)
+        self.last_sampled_trajectory: Trajectory | None = None
+        self._tasks = resolve_task_list(config.tasks) or self._default_tasks()
+        if not self._tasks:
+            raise ValueError(
+                "config.tasks is empty and the env offers no default task list: pass task ids"
+            )
 
     def _default_tasks(self) -> list[Any]:
         runner = self.env_runner

@@ -25,7 +25,7 @@ from envs.minidesk.apps.browser import Browser
 from envs.minidesk.apps.urls import display_url
 from envs.minidesk.dates import DAY_OF_WEEK, MONTH, MONTH_FULL
 from envs.minidesk.desktop import Desktop
-from envs.minidesk.setup_steps import run_steps
+from envs.minidesk.setup_steps import SetupError, run_steps
 
 logger = logging.getLogger(__name__)
 
@@ -379,11 +379,23 @@ def _get(desk: Desktop, spec: dict[str, Any] | None) -> Any:
     return GETTERS[spec["type"]](desk, spec)
 
 
+class EvaluatorError(ValueError):
+    """A task's evaluator that cannot score (a bad rule, a getter or metric that fails); the
+    message names the func, or the postconfig step, and the cause."""
+
+
 def evaluate(task: dict[str, Any], desk: Desktop, last_action: str | None) -> float:
     """Score in [0, 1] of the desktop's final state for ``task``, as OSWorld's
-    ``DesktopEnv.evaluate`` computes it (see the module docstring)."""
+    ``DesktopEnv.evaluate`` computes it (see the module docstring).
+
+    Raises:
+        EvaluatorError: a postconfig step, a getter or a metric failed.
+    """
     ev = task["evaluator"]
-    run_steps(desk, ev.get("postconfig", []))
+    try:
+        run_steps(desk, ev.get("postconfig", []))
+    except SetupError as exc:
+        raise EvaluatorError(f"evaluator.postconfig {exc}") from exc
     funcs = ev["func"]
     if funcs == "infeasible" or (isinstance(funcs, list) and "infeasible" in funcs):
         return 1.0 if last_action == "FAIL" else 0.0
@@ -414,9 +426,13 @@ def evaluate(task: dict[str, Any], desk: Desktop, last_action: str | None) -> fl
 
 
 def _score(func: str, result: Any, expected: Any, options: dict[str, Any], desk: Desktop) -> float:
-    result_value = _get(desk, result)
-    if expected is None:
-        score = METRICS[func](result_value, **options)
-    else:
-        score = METRICS[func](result_value, _get(desk, expected), **options)
-    return float(min(1.0, max(0.0, score)))
+    try:
+        result_value = _get(desk, result)
+        if expected is None:
+            score = METRICS[func](result_value, **options)
+        else:
+            score = METRICS[func](result_value, _get(desk, expected), **options)
+        score = float(score)
+    except Exception as exc:  # noqa: BLE001 - a task's rule, not MiniDesk, is at fault
+        raise EvaluatorError(f"evaluator func {func!r}: {type(exc).__name__}: {exc}") from exc
+    return min(1.0, max(0.0, score))

@@ -25,8 +25,14 @@ from rllib_arpo.core.coords import CoordinateSpace
 Step = tuple[Action, str]
 
 
+EXPERT_READ_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError, StopIteration)
+"""What the expert raises on a task whose evaluator or pages it cannot read (real OSWorld files
+with evaluators it has no script for); ``expert_step`` turns them into ``ExpertStuck``."""
+
+
 class ExpertStuck(RuntimeError):
-    """The expert found no action (a bug in a family or the expert; tests surface it)."""
+    """The expert found no action (a bug in a family or the expert, or a task it cannot read;
+    tests surface it)."""
 
 
 def expert_action(env: Any) -> str:
@@ -36,8 +42,19 @@ def expert_action(env: Any) -> str:
 
 
 def expert_step(env: Any) -> Step:
-    """(Action in model coordinates, thought) for the env's current state."""
-    return _Expert(env).next()
+    """(Action in model coordinates, thought) for the env's current state.
+
+    Raises:
+        ExpertStuck: no action found; the message names the task (and the error where the
+            expert could not read the task).
+    """
+    try:
+        return _Expert(env).next()
+    except EXPERT_READ_ERRORS as error:
+        task_id = getattr(env, "task_id", "?")
+        raise ExpertStuck(
+            f"task {task_id!r}: the expert cannot read this task: {type(error).__name__}: {error}"
+        ) from error
 
 
 class _Expert:

@@ -6,7 +6,8 @@ import time; pyautogui.FAILSAFE = False; <code>"``). MiniDesk accepts the same s
 ``Command`` when, and only when, the statement is
 
 - a call ``pyautogui.<fn>(...)`` with ``fn`` in ``PYAUTOGUI_FUNCTIONS`` or ``time.sleep(...)``,
-  whose arguments are literals (constants, negative numbers, tuples/lists of constants);
+  whose arguments are literals (constants, negative numbers, tuples/lists of constants) and whose
+  numbers are finite and within ``core.coords.MAX_COORDINATE`` (checked once, in ``_literal``);
 - the no-op statements ``import pyautogui``, ``import time`` and ``pyautogui.FAILSAFE = False``.
 
 Everything else (other names, attribute chains, f-strings, lambdas, comprehensions, starred
@@ -18,12 +19,12 @@ has no effect at all. This module is a security boundary: it imports nothing tha
 from __future__ import annotations
 
 import ast
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from envs.spaces import MAX_CODE_CHARS
+from rllib_arpo.core.coords import coordinate_problem
 
 MAX_AST_DEPTH = 32
 """Deepest accepted syntax tree (a literal call is about 6 deep)."""
@@ -185,6 +186,7 @@ def _statement(stmt: ast.stmt) -> Command | None:
             and isinstance(stmt.value, ast.Constant)
             and isinstance(stmt.value.value, (bool, int, float))
         ):
+            _literal(stmt.value, line)  # the value is ignored, but its number is still checked
             return None
         raise ActionRejected(f"{line}: assignments are not allowed")
     if isinstance(stmt, ast.Pass):
@@ -224,10 +226,19 @@ def _is_name(node: ast.AST, name: str) -> bool:
 
 
 def _literal(node: ast.AST, line: str) -> Any:
+    """The value of a literal argument; the one place numbers are read, so they are bounded here.
+
+    A number must be finite and within ``MAX_COORDINATE`` (the largest any pyautogui argument
+    needs): ``1e309`` (inf), ``0x`` + 400 digits or a 400-digit int is rejected with the value
+    named, before any ``round``/``int``/``float`` could overflow.
+    """
     if isinstance(node, ast.Constant):
-        if isinstance(node.value, (str, int, float, bool)) or node.value is None:
-            return node.value
-        raise ActionRejected(f"{line}: constant of type {type(node.value).__name__} not allowed")
+        value = node.value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return _bounded(value, line)
+        if isinstance(value, (str, bool)) or value is None:
+            return value
+        raise ActionRejected(f"{line}: constant of type {type(value).__name__} not allowed")
     if (
         isinstance(node, ast.UnaryOp)
         and isinstance(node.op, (ast.USub, ast.UAdd))
@@ -235,7 +246,8 @@ def _literal(node: ast.AST, line: str) -> Any:
         and isinstance(node.operand.value, (int, float))
         and not isinstance(node.operand.value, bool)
     ):
-        return -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
+        value = node.operand.value
+        return _bounded(-value if isinstance(node.op, ast.USub) else value, line)
     if isinstance(node, (ast.Tuple, ast.List)):
         values = []
         for elt in node.elts:
@@ -248,6 +260,13 @@ def _literal(node: ast.AST, line: str) -> Any:
     if isinstance(node, ast.Name):
         raise ActionRejected(f"{line}: name {node.id!r} is not a literal argument")
     raise ActionRejected(f"{line}: argument {type(node).__name__} is not a literal")
+
+
+def _bounded(value: float, line: str) -> float:
+    problem = coordinate_problem(value)
+    if problem:
+        raise ActionRejected(f"{line}: number {problem}")
+    return value
 
 
 def _bind(name: str, args: list, kwargs: dict, line: str) -> dict[str, Any]:
@@ -271,11 +290,9 @@ def _coord(value: Any, what: str, line: str, allow_none: bool = True) -> int | N
         return None
     if isinstance(value, tuple) and what == "x":
         raise ActionRejected(f"{line}: pass x and y separately")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ActionRejected(f"{line}: {what} must be a number, got {value!r}")
-    if abs(value) > 100_000:
-        raise ActionRejected(f"{line}: {what}={value} is out of range")
-    return round(value)
+    return round(value)  # finite and bounded: ``_literal`` read it
 
 
 def _number(value: Any, what: str, line: str, lo: float, hi: float) -> float:

@@ -47,8 +47,12 @@ CHROME_FLAGS = (
     "--no-first-run",
     "--hide-scrollbars",
     "--mute-audio",
+    "--disable-smooth-scrolling",
 )
-"""Chromium flags: headless, no sandbox (containers run as root), nothing fetched in the background."""
+"""Chromium flags: headless, no sandbox (containers run as root), nothing fetched in the
+background, wheel scrolls that jump instead of animating."""
+SCROLL_SETTLE_S = 0.5
+"""Longest wait for the page's scroll offset to settle after a wheel action."""
 INSTALL_HINT = (
     "install them with `apt-get install -y chromium chromium-driver` (Debian), or set "
     f"{CHROME_BINARY_ENV} and {CHROMEDRIVER_ENV}, or pass chrome_binary= and chromedriver="
@@ -196,7 +200,9 @@ class ChromeDriver:
         self.page = name
 
     def begin(self, seed: int, data_mode: str) -> None:
-        """End any running episode, seed the page's RNG, start a new episode, wait until ready."""
+        """Release held keys and buttons, end any running episode, seed the page's RNG, start a
+        new episode, wait until ready."""
+        self.builder().clear_actions()  # W3C "release actions": a keyDown must not outlive it
         self.driver.execute_script(
             f"core.endEpisode(0); Math.seedrandom({int(seed)}); "
             f"core.setDataMode({data_mode!r}); core.startEpisodeReal();"
@@ -229,21 +235,40 @@ class ChromeDriver:
         return DOMElement(self.driver.execute_script("return core.getDOMInfo();"))
 
     def screenshot(self) -> np.ndarray:
-        """The task frame, (TASK_HEIGHT * scale, TASK_WIDTH * scale, 3) uint8."""
+        """The task frame as the viewport shows it, (TASK_HEIGHT * scale, TASK_WIDTH * scale, 3)
+        uint8. The clip is in document coordinates and pointer actions in viewport coordinates,
+        so the clip starts at the page's scroll offset: on a page taller than the window (e.g.
+        click-pie) the screenshot follows a scroll, and a click lands where the screenshot shows.
+        """
         from PIL import Image
 
+        scroll_x, scroll_y = self.driver.execute_script("return [window.scrollX, window.scrollY];")
+        clip = {"x": scroll_x, "y": scroll_y, "width": TASK_WIDTH, "height": TASK_HEIGHT}
         data = self.driver.execute_cdp_cmd(
-            "Page.captureScreenshot",
-            {
-                "format": "png",
-                "clip": {"x": 0, "y": 0, "width": TASK_WIDTH, "height": TASK_HEIGHT, "scale": 1},
-            },
+            "Page.captureScreenshot", {"format": "png", "clip": {**clip, "scale": 1}}
         )["data"]
         image = Image.open(io.BytesIO(base64.b64decode(data))).convert("RGB")
         size = (TASK_WIDTH * self.scale, TASK_HEIGHT * self.scale)
         if image.size != size:  # a device scale factor Chromium did not honour
             image = image.resize(size)
         return np.asarray(image, dtype=np.uint8)
+
+    def wait_for_scroll(self) -> None:
+        """Wait until the page's scroll offset stops moving (a wheel scroll lands a frame or
+        more after the input event), so that the next screenshot shows where it ended."""
+        self.driver.set_script_timeout(SCROLL_SETTLE_S + 1)
+        self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "const deadline = performance.now() + arguments[0] * 1000;"
+            "let last = [scrollX, scrollY], still = 0;"
+            "function tick() {"
+            "  const now = [scrollX, scrollY];"
+            "  still = now[0] === last[0] && now[1] === last[1] ? still + 1 : 0; last = now;"
+            "  if (still >= 3 || performance.now() > deadline) done(); else requestAnimationFrame(tick);"
+            "}"
+            "requestAnimationFrame(tick);",
+            SCROLL_SETTLE_S,
+        )
 
     def builder(self):
         from selenium.webdriver.common.actions.action_builder import ActionBuilder
@@ -283,4 +308,5 @@ def webdriver_key(key: str, keys: dict[str, str]) -> str:
         return keys[key]
     if len(key) == 1:
         return key
-    raise ActionRejected(f"unknown key {key!r}; known: single characters and {', '.join(keys)}")
+    names = ", ".join(name for name in keys if name.isprintable())
+    raise ActionRejected(f"unknown key {key!r}; known: single characters and {names}")

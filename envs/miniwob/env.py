@@ -54,6 +54,11 @@ RESET_ATTEMPTS = 2
 between episodes); a fresh browser that fails raises at once."""
 DRAG_MOVES = 5
 """Intermediate pointer moves of a drag (drag handlers need mousemove events)."""
+MAX_TYPED_CHARS = 1024
+"""Characters one action string may type. The browser replays each as a key event (a few ms
+each): 65,536 typed characters would block a step for minutes until the driver's timeout kills
+the browser. MiniWoB's texts are far shorter. (Clicks, presses and hotkeys are bounded by the
+interpreter's ``MAX_EVENTS``.)"""
 
 _BUTTONS = {"left": 0, "middle": 1, "right": 2}
 
@@ -328,8 +333,14 @@ class MiniWoBEnv(gym.Env):
         }
 
     def _validate(self, commands: list[Command]) -> None:
-        """Reject points outside the screenshot and unknown keys before any event is sent."""
+        """Reject points outside the screenshot, unknown keys and more than ``MAX_TYPED_CHARS``
+        typed characters before any event is sent."""
         width, height = self.frame_size
+        typed = sum(len(c.kwargs["text"]) for c in commands if c.name in ("write", "typewrite"))
+        if typed > MAX_TYPED_CHARS:
+            raise ActionRejected(
+                f"the action types {typed} characters; at most {MAX_TYPED_CHARS} per step"
+            )
         for command in commands:
             kw = command.kwargs
             x, y = kw.get("x"), kw.get("y")
@@ -422,6 +433,8 @@ class MiniWoBEnv(gym.Env):
         else:  # every interpreter command is handled above; a new one must be added here
             raise ActionRejected(f"MiniWoBEnv does not support {name}")
         builder.perform()
+        if name in ("scroll", "hscroll"):
+            self.browser.wait_for_scroll()
 
 
 def make_rllib_env(config: dict[str, Any] | None = None) -> MiniWoBEnv:

@@ -8,7 +8,8 @@ token-protected HTTP+JSON API, and helpers to run one locally.
   ``(client, server)``, a served env and its ``OSWorldEnv`` client, for tests and benchmarks
   (direct vs served). Not imported here: it imports the client, which imports this package.
 
-The wire format is documented in ``envs/server/protocol.py`` and docs/osworld.md.
+The wire format is documented in ``envs/server/protocol.py`` and docs/osworld.md; what a
+request may hold is checked in ``envs/server/validation.py`` (every bad request is a 4xx).
 """
 
 from envs.server.app import EnvServer, create_server, main, serve

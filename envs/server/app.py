@@ -36,22 +36,23 @@ from envs.server.protocol import (
     observation_payload,
     to_jsonable,
 )
+from envs.server.validation import RequestError, cut, parse_body, reset_fields, shorten, step_action
 
 logger = logging.getLogger(__name__)
 
 IDLE_TIMEOUT_S = 600.0
 """Keep-alive connections idle this long are closed (the client reconnects transparently)."""
 
+MIN_TOKEN_CHARS = 16
+"""Shortest token ``python -m envs.server`` accepts, and any server on a public address. A
+random 16-character token (``secrets.token_urlsafe(12)``) holds 96 bits, out of reach of
+guessing over the network; shorter ones are typically typed by hand ("test", "secret"), and
+whoever holds the token runs code on the env's VM."""
+TOKEN_HINT = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+"""How the docs (and the errors) generate a token."""
+
 EnvFactory = Callable[[], Any]
 """Zero-argument callable returning a gymnasium env or a ``Backend``."""
-
-
-class RequestError(Exception):
-    """An error answered as ``{"error": message}`` with ``status``."""
-
-    def __init__(self, status: HTTPStatus, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class EnvHost:
@@ -93,26 +94,21 @@ class EnvHost:
         }
 
     def reset(self, body: dict[str, Any]) -> dict[str, Any]:
-        task, seed = body.get("task"), body.get("seed")
-        if task is not None and not isinstance(task, (dict, str)):
-            raise RequestError(
-                HTTPStatus.BAD_REQUEST, "task must be a task dict, a task id or null"
-            )
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise RequestError(
-                HTTPStatus.BAD_REQUEST, f"seed must be an integer or null, got {seed!r}"
-            )
+        task, seed = reset_fields(body)
         with self.lock:
             self.state, self.steps = "idle", 0
-            png, instruction, info = self.open().reset(task, seed)
+            try:
+                png, instruction, info = self.open().reset(task, seed)
+            except TaskError as error:  # the env refused the task: the client's error, a 400
+                raise RequestError(
+                    HTTPStatus.BAD_REQUEST, f"bad task: field 'task' = {shorten(task)}: {error}"
+                ) from None
             self.screen_size = self.backend.screen_size or self.screen_size
             self.state = "running"
         return {"observation": observation_payload(png, instruction), "info": info}
 
     def step(self, body: dict[str, Any]) -> dict[str, Any]:
-        action = body.get("action")
-        if not isinstance(action, str):
-            raise RequestError(HTTPStatus.BAD_REQUEST, f"action must be a string, got {action!r}")
+        action = step_action(body)
         with self.lock:
             if self.state != "running" or self.backend is None:
                 raise RequestError(
@@ -165,8 +161,7 @@ class EnvServer(ThreadingHTTPServer):
         token: str,
         max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
-        if not token:
-            raise ValueError(f"the env server needs a token (pass --token or set {TOKEN_ENV_VAR})")
+        check_token(token)
         self.host = host
         self.token = token.encode("utf-8")
         self.max_body_bytes = max_body_bytes
@@ -231,6 +226,18 @@ class EnvServer(ThreadingHTTPServer):
             self.server_close()
             self._stopped.set()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """An exception that escaped a request (socketserver prints it to stderr by default).
+
+        A client that hung up or stalled is logged in one line; anything else is a bug of the
+        server, logged with its traceback. The server keeps serving either way.
+        """
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            logger.debug("connection from %s dropped: %s", client_address, error)
+        else:
+            logger.error("request from %s failed", client_address, exc_info=True)
+
     def track(self, connection: socket.socket, open_: bool) -> None:
         """Remember open client connections (so that ``shutdown`` can drop them)."""
         with self._connections_lock:
@@ -257,7 +264,7 @@ class _Handler(BaseHTTPRequestHandler):
         """http.server's own errors (bad request line, unsupported method, ...) as JSON too."""
         self.close_connection = True
         status = HTTPStatus(code)
-        self._send(status, _dumps({"error": message or status.phrase}), "application/json")
+        self._send(status, _dumps({"error": cut(message or status.phrase)}), "application/json")
 
     def setup(self) -> None:
         super().setup()
@@ -289,21 +296,26 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         path = urlsplit(self.path).path.rstrip("/") or "/"
+        self._body_read = False
         try:
             if not self.server.authorized(self.headers.get("Authorization")):
                 raise RequestError(HTTPStatus.UNAUTHORIZED, "missing or wrong bearer token")
             route = _ROUTES.get(path)
             if route is None:
-                raise RequestError(HTTPStatus.NOT_FOUND, f"no endpoint {path}; see GET /health")
+                raise RequestError(
+                    HTTPStatus.NOT_FOUND, f"no endpoint {shorten(path)}; see GET /health"
+                )
             allowed, call = route
             if method != allowed:
-                raise RequestError(HTTPStatus.METHOD_NOT_ALLOWED, f"{path} takes {allowed}")
+                raise RequestError(
+                    HTTPStatus.METHOD_NOT_ALLOWED, f"{path} takes {allowed}, not {method}",
+                    headers={"Allow": allowed},
+                )  # fmt: skip
             body = self._read_json() if method == "POST" else {}
             result = call(self.server.host, body)
-        except RequestError as error:
-            self._send_error(error.status, str(error))
-        except TaskError as error:
-            self._send_error(HTTPStatus.BAD_REQUEST, f"bad task: {error}")
+        except RequestError as error:  # the client's mistake: answered, not logged as an error
+            logger.debug("%s %s: %d %s", method, shorten(path), error.status, error)
+            self._send_error(error.status, str(error), error.headers)
         except Exception as error:  # noqa: BLE001 - the env raised: answer 500, keep serving
             logger.error("%s %s failed:\n%s", method, path, traceback.format_exc())
             self._send_error(HTTPStatus.INTERNAL_SERVER_ERROR, f"{type(error).__name__}: {error}")
@@ -317,41 +329,54 @@ class _Handler(BaseHTTPRequestHandler):
         length_header = self.headers.get("Content-Length")
         if length_header is None:
             if self.headers.get("Transfer-Encoding"):
-                self.close_connection = True
                 raise RequestError(HTTPStatus.LENGTH_REQUIRED, "send a Content-Length body")
+            self._body_read = True
             return {}
-        try:
-            length = int(length_header)
-        except ValueError:
-            self.close_connection = True
-            raise RequestError(HTTPStatus.BAD_REQUEST, "bad Content-Length") from None
-        if length < 0 or length > self.server.max_body_bytes:
-            self.close_connection = True  # the body stays unread: this connection is done
+        digits = length_header.strip()
+        if not (digits.isascii() and digits.isdigit()):
+            raise RequestError(
+                HTTPStatus.BAD_REQUEST,
+                f"bad Content-Length {shorten(length_header)}; expected a number of bytes",
+            )
+        limit = self.server.max_body_bytes
+        if len(digits) > len(str(limit)) or int(digits) > limit:
             raise RequestError(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                f"body of {length} bytes is over the limit of {self.server.max_body_bytes}",
+                f"body of {shorten(digits)} bytes is over the limit of {limit}",
             )
-        raw = self.rfile.read(length) if length else b""
-        if not raw.strip():
-            return {}
+        length = int(digits)
         try:
-            body = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise RequestError(HTTPStatus.BAD_REQUEST, f"body is not JSON: {error}") from None
-        if not isinstance(body, dict):
-            raise RequestError(HTTPStatus.BAD_REQUEST, "body must be a JSON object")
-        return body
+            raw = self.rfile.read(length) if length else b""
+        except OSError as error:  # a client that stalls (socket timeout) or hangs up
+            raise RequestError(
+                HTTPStatus.REQUEST_TIMEOUT, f"the body of {length} bytes did not arrive: {error}"
+            ) from None
+        if len(raw) < length:
+            raise RequestError(
+                HTTPStatus.BAD_REQUEST, f"body ended after {len(raw)} of {length} bytes"
+            )
+        self._body_read = True
+        return parse_body(raw)
 
-    def _send_error(self, status: HTTPStatus, message: str) -> None:
+    def _send_error(
+        self, status: HTTPStatus, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND, HTTPStatus.METHOD_NOT_ALLOWED):
-            # The request body (if any) was not read; do not parse it as the next request.
-            self.close_connection = True
-        self._send(status, _dumps({"error": message}), "application/json")
+            self.close_connection = True  # answer a stranger once, then hang up
+        self._send(status, _dumps({"error": cut(message)}), "application/json", headers)
 
-    def _send(self, status: HTTPStatus, data: bytes, content_type: str) -> None:
+    def _send(
+        self, status: HTTPStatus, data: bytes, content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        if self._unread_body():
+            # A body left unread must not be parsed as the next request: this connection is done.
+            self.close_connection = True
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         if status == HTTPStatus.UNAUTHORIZED:
             self.send_header("WWW-Authenticate", 'Bearer realm="env-server"')
         if self.close_connection:
@@ -359,6 +384,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if getattr(self, "command", None) != "HEAD":
             self.wfile.write(data)
+
+    def _unread_body(self) -> bool:
+        headers = getattr(self, "headers", None)
+        if headers is None or getattr(self, "_body_read", False):
+            return False
+        length = (headers.get("Content-Length") or "").strip()
+        return bool(headers.get("Transfer-Encoding")) or length not in ("", "0")
 
 
 def _dumps(payload: Any) -> bytes:
@@ -383,22 +415,34 @@ def create_server(
     *,
     env_name: str | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
+    allow_public: bool = False,
 ) -> EnvServer:
     """Build the env (fail fast) and bind ``host:port`` (0 = any free port); not serving yet.
 
     Args:
         env_factory: Zero-argument callable returning a gymnasium env or a ``Backend``.
         host: The one address to listen on. Anything but loopback exposes the env (and, with
-            DesktopEnv, code execution on its VM) to whoever holds the token.
+            DesktopEnv, code execution on its VM) to whoever holds the token: it needs
+            ``allow_public`` and a token of at least ``MIN_TOKEN_CHARS`` characters.
         port: TCP port.
         token: The bearer token every request must carry (default: ``$ARPO_ENV_TOKEN``).
         env_name: Name shown by ``/health``.
         max_body_bytes: Larger request bodies get 413.
+        allow_public: Allow a non-loopback ``host`` (``--allow-public``).
+
+    Raises:
+        ValueError: No token, a public ``host`` without ``allow_public``, or a public ``host``
+            with a token shorter than ``MIN_TOKEN_CHARS``.
     """
     token = token or os.environ.get(TOKEN_ENV_VAR, "")
-    if not token:
-        raise ValueError(f"the env server needs a token (pass --token or set {TOKEN_ENV_VAR})")
     if not _is_loopback(host):
+        if not allow_public:
+            raise ValueError(
+                f"refusing to listen on {host!r}, which is not a loopback address: the API is "
+                "plain HTTP and whoever holds the token runs code on the env's VM. Keep "
+                "127.0.0.1 and tunnel to it (ssh -L), or pass --allow-public to bind it anyway"
+            )
+        check_token(token, MIN_TOKEN_CHARS)
         logger.warning("env server listening on non-loopback address %s", host)
     # Bind first (a taken port fails in milliseconds), then build the env (a VM boots in minutes).
     server = EnvServer(EnvHost(env_factory, env_name), (host, port), token, max_body_bytes)
@@ -424,6 +468,28 @@ def serve(
     return create_server(env_factory, *args, **kwargs).start(max_lifetime_s=max_lifetime_s)
 
 
+def check_token(token: str, min_chars: int = 1, source: str = "the token") -> None:
+    """Raise ``ValueError`` unless ``token`` is a usable bearer token of ``min_chars`` or more.
+
+    Args:
+        token: The token.
+        min_chars: Its least length (``MIN_TOKEN_CHARS`` for the command and public addresses).
+        source: Where it came from, for the message ("--token", "$ARPO_ENV_TOKEN").
+    """
+    if not token:
+        raise ValueError(f"the env server needs a token (pass --token or set {TOKEN_ENV_VAR})")
+    if not all("!" <= char <= "~" for char in token):
+        raise ValueError(
+            f"{source} must be printable ASCII without whitespace (it travels in an HTTP "
+            f"header); generate one with {TOKEN_HINT}"
+        )
+    if len(token) < min_chars:
+        raise ValueError(
+            f"{source} has {len(token)} characters; the env server needs at least {min_chars} "
+            f"characters, random: set {TOKEN_ENV_VAR} from {TOKEN_HINT}"
+        )
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -443,10 +509,14 @@ def build_arg_parser() -> argparse.ArgumentParser:
         help="minidesk | osworld | <module>:<callable> | a registered gymnasium id",
     )  # fmt: skip
     parser.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default loopback)")
+    parser.add_argument(
+        "--allow-public", action="store_true",
+        help="allow a --host that is not loopback (plain HTTP: prefer an SSH tunnel)",
+    )  # fmt: skip
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 = any free port")
     parser.add_argument(
-        "--token", default=None, help=f"bearer token (default: ${TOKEN_ENV_VAR}, which keeps it "
-        "out of the process list)",
+        "--token", default=None, help=f"bearer token of at least {MIN_TOKEN_CHARS} characters "
+        f"(default: ${TOKEN_ENV_VAR}, which keeps it out of the process list)",
     )  # fmt: skip
     parser.add_argument(
         "--env-kwargs", default="{}", type=json.loads, help="JSON object of the env's kwargs"
@@ -466,11 +536,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     if not isinstance(args.env_kwargs, dict):
         raise SystemExit(f"--env-kwargs must be a JSON object, got {args.env_kwargs!r}")
-    factory = make_backend_factory(args.env, args.env_kwargs)
+    token = args.token or os.environ.get(TOKEN_ENV_VAR, "")
     try:
+        check_token(token, MIN_TOKEN_CHARS, "--token" if args.token else f"${TOKEN_ENV_VAR}")
+        factory = make_backend_factory(args.env, args.env_kwargs)
         server = create_server(
-            factory, args.host, args.port, args.token, env_name=args.env,
-            max_body_bytes=args.max_body_bytes,
+            factory, args.host, args.port, token, env_name=args.env,
+            max_body_bytes=args.max_body_bytes, allow_public=args.allow_public,
         )  # fmt: skip
     except ValueError as error:
         raise SystemExit(str(error)) from None

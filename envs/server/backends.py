@@ -23,8 +23,15 @@ class TaskError(ValueError):
     """The task sent to ``/reset`` is unknown or malformed (answered 400, not retried)."""
 
 
+REFUSED_TASK_ERRORS = (ValueError, LookupError, TypeError)
+"""What a gymnasium env's ``reset`` raises for a task it does not know or cannot read (MiniDesk:
+its ``TaskError``, ``ValueError`` for an unknown family or level, ``KeyError`` for an unknown id).
+Raised for a given task, they become ``TaskError``: a bad request, not an env failure."""
+
+
 class Backend:
-    """One env behind the server. Every method may raise; the server turns that into a 500.
+    """One env behind the server. Every method may raise; the server turns that into a 500,
+    except ``TaskError`` from ``reset`` (a 400: the client sent a task this env does not know).
 
     Attributes:
         name: Shown by ``GET /health``.
@@ -77,7 +84,12 @@ class GymBackend(Backend):
 
     def reset(self, task: Any, seed: int | None) -> tuple[bytes, str, dict[str, Any]]:
         options = None if task is None else {"task": task}
-        observation, info = self.env.reset(seed=seed, options=options)
+        try:
+            observation, info = self.env.reset(seed=seed, options=options)
+        except REFUSED_TASK_ERRORS as error:
+            if task is None:
+                raise
+            raise TaskError(_reason(error)) from error
         self._png = encode_png(_screenshot_of(observation))
         self._ended, self._final = False, 0.0
         info = dict(info) if isinstance(info, dict) else {}
@@ -105,6 +117,13 @@ class GymBackend(Backend):
 
     def close(self) -> None:
         self.env.close()
+
+
+def _reason(error: Exception) -> str:
+    """``"KeyError: unknown task id 'x'"``: the type, then the message (a KeyError's unquoted)."""
+    args = error.args
+    message = args[0] if isinstance(error, KeyError) and len(args) == 1 else error
+    return f"{type(error).__name__}: {message}"
 
 
 def as_backend(env: Any, name: str | None = None) -> Backend:

@@ -460,7 +460,10 @@ class DesktopEnvBackend(Backend):
 
     def resolve_task(self, task: Any) -> dict[str, Any] | None:
         """A task dict as is; a task id -> its JSON under ``tasks_dir``."""
-        if task is None or isinstance(task, dict):
+        if task is None:
+            return None
+        if isinstance(task, dict):
+            _check_task_dict(task)
             return task
         task_id = str(task)
         if self.tasks_dir is None:
@@ -474,11 +477,38 @@ class DesktopEnvBackend(Backend):
             candidates += sorted(self.tasks_dir.glob(f"*/{name}.json"))
         for path in candidates:
             if path.is_file():
-                return json.loads(path.read_text())
+                try:
+                    config = json.loads(path.read_text())
+                except ValueError as error:
+                    raise TaskError(f"task file {path} is not valid JSON: {error}") from None
+                _check_task_dict(config, f"task file {path}")
+                return config
         raise TaskError(f"no task {task_id!r} under {self.tasks_dir}")
 
 
-_TASK_ID_PART = re.compile(r"[A-Za-z0-9_.-]+")
+_TASK_ID_PART = re.compile(r"[A-Za-z0-9_.-]{1,200}")
+"""One part of a task id: a file name (200 characters at most, below the file system's 255)."""
+_TASK_FIELD_TYPES = {"id": str, "instruction": str, "config": list, "evaluator": dict}
+"""Fields of an OSWorld task dict that DesktopEnv reads, and their JSON types."""
+_REQUIRED_TASK_FIELDS = ("id", "instruction")
+
+
+def _check_task_dict(task: Any, origin: str = "the task") -> None:
+    """Raise ``TaskError`` unless ``task`` is an object with an ``id`` and an ``instruction``
+    whose fields that DesktopEnv reads have their types (``config``: a list of objects)."""
+    if not isinstance(task, dict):
+        raise TaskError(f"{origin} must be a JSON object, got {type(task).__name__}")
+    for field in _REQUIRED_TASK_FIELDS:
+        if field not in task:
+            raise TaskError(f"{origin} has no field {field!r}")
+    for field, kind in _TASK_FIELD_TYPES.items():
+        if field in task and not isinstance(task[field], kind):
+            raise TaskError(
+                f"{origin}: field {field!r} must be a {kind.__name__}, got "
+                f"{type(task[field]).__name__}"
+            )
+    if not all(isinstance(step, dict) for step in task.get("config", [])):
+        raise TaskError(f"{origin}: field 'config' must be a list of objects (setup steps)")
 
 
 def _png_of(observation: dict[str, Any]) -> bytes:

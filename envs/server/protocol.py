@@ -22,9 +22,12 @@ request                    body                                        200 respo
 =========================  ==========================================  ===========================
 
 ``observation`` is ``{screenshot_png_b64: str, instruction: str}``. Errors are
-``{"error": "..."}`` with 400 (bad request), 401 (missing or wrong token), 404, 405, 409 (call
-out of order, e.g. step before reset), 411/413 (body length missing or over the limit) or 500
-(the env raised; the server keeps running).
+``{"error": "..."}`` with 400 (bad request: not JSON, not an object, too deep, a bad field, a task
+the env does not know; the message names the field and its value), 401 (missing or wrong token),
+404, 405 (with ``Allow``), 408 (the body did not arrive), 409 (call out of order, e.g. step before
+reset), 411/413 (body length missing or over the limit) or 500 (the env raised; the server keeps
+running). A client retries only 5xx, 408, 429 and no answer. The field limits live in
+``envs/server/validation.py``.
 """
 
 from __future__ import annotations

@@ -52,11 +52,14 @@ def action_command(text: str, screen: str, resized: str | None, coords: str) -> 
         text = sys.stdin.read()
     screen_w, screen_h = _size(screen, "--screen")  # type: ignore[misc]
     resized_size = _size(resized, "--resized")
-    if resized_size is None:
-        resized_h, resized_w = smart_resize(screen_h, screen_w)
-    else:
-        resized_w, resized_h = resized_size
-    space = CoordinateSpace(screen_w, screen_h, resized_w, resized_h, coords)  # type: ignore[arg-type]
+    try:
+        if resized_size is None:
+            resized_h, resized_w = smart_resize(screen_h, screen_w)
+        else:
+            resized_w, resized_h = resized_size
+        space = CoordinateSpace(screen_w, screen_h, resized_w, resized_h, coords)  # type: ignore[arg-type]
+    except ValueError as exc:  # a size beyond core.coords' bounds; the message names it
+        raise click.BadParameter(str(exc), param_hint="--screen / --resized") from None
     parsed = parse_response(text, space)
     report: dict[str, object] = {
         "ok": parsed.ok,

@@ -1,8 +1,9 @@
 """``arpo eval`` and ``arpo select-tasks``: flags in, ``evaluation.session`` does the work.
 
-``register(group)`` adds both commands to the ``arpo`` group. Errors a user can fix (missing or
-malformed task lists, an unknown env or task, a policy path that does not load) end the command
-with one ``Error: ...`` line and exit status 1.
+``register(group)`` adds both commands to the ``arpo`` group. Errors a user can fix (missing,
+unreadable or malformed task lists and index files, a bad ``--task-dir`` or ``--out``, an unknown
+env or task, a policy path that does not load) end the command with one ``Error: ...`` line and
+exit status 1. A task that cannot run (its file, its setup, its expert) is its episodes' error.
 """
 
 from __future__ import annotations
@@ -54,7 +55,11 @@ def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--screen-size", default="448x336", show_default=True, help="MiniDesk screen WxH."
         ),
         click.option(
-            "--task-dir", default=None, help="MiniDesk: a directory of OSWorld task files."
+            "--task-dir",
+            default=None,
+            help="MiniDesk: a directory of OSWorld task files: OSWorld's evaluation_examples "
+            "(examples/<domain>/<id>.json; used when it has examples/) or test_data's layout "
+            "(tasks/<id>.json, noisy_tasks/<id>_noise.json).",
         ),
         click.option(
             "--server-url",
@@ -99,7 +104,8 @@ def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """``EvalError`` and ``TaskListError`` -> ``Error: <one line>``, exit status 1."""
+    """``EvalError``, ``TaskListError`` and a file that cannot be written (an ``OSError`` naming
+    it) -> ``Error: <one line>``, exit status 1."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -110,6 +116,10 @@ def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except (EvalError, TaskListError) as error:
             raise click.ClickException(" ".join(str(error).split())) from None
+        except OSError as error:
+            if error.filename is None:
+                raise
+            raise click.ClickException(f"{error.filename}: {error.strerror or error}") from None
 
     return wrapper
 

@@ -100,7 +100,10 @@ def rllib() -> None:
     type=click.IntRange(min=0),
     help="Checkpoint every N iterations (0: only at the end).",
 )
-@_restore_option("Resume from an RLlib checkpoint directory or a Tune experiment directory.")
+@_restore_option(
+    "An RLlib checkpoint directory to start from, or a Tune experiment directory to resume "
+    "(each trial from its newest complete checkpoint)."
+)
 @_NAME_OPTION
 @_VERBOSE_OPTION
 def train(
@@ -148,7 +151,10 @@ def train(
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @_storage_path_option("Overrides the file's.")
 @_NAME_OPTION
-@_restore_option("Resume an interrupted sweep (its Tune experiment directory).")
+@_restore_option(
+    "Resume an interrupted sweep (its Tune experiment directory; each trial from its newest "
+    "complete checkpoint)."
+)
 @click.option(
     "--dry-run",
     is_flag=True,

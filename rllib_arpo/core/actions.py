@@ -16,12 +16,11 @@ documented in docs/action-language.md.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rllib_arpo.core.coords import CoordinateSpace
+from rllib_arpo.core.coords import CoordinateSpace, coordinate_problem
 from rllib_arpo.core.reward import format_reward
 
 # --------------------------------------------------------------------------------------------
@@ -46,6 +45,10 @@ MAX_HOTKEY_KEYS = 4
 MAX_ACTIONS_PER_RESPONSE = 8
 MAX_CONTENT_CHARS = 4096
 """Longest ``type``/``finished`` content accepted (longer is a parse failure, not truncation)."""
+MAX_NAME_CHARS = 32
+"""Longest action or keyword name read (the longest valid one, ``start_point``, has 11)."""
+SHOWN_TEXT_CHARS = 40
+"""Model text quoted in an error is cut to this many characters."""
 
 ENV_WAIT, ENV_DONE, ENV_FAIL = "WAIT", "DONE", "FAIL"
 """OSWorld's special action strings."""
@@ -220,8 +223,14 @@ def _validate_action(action: Action) -> str | None:
     if (kind == "drag") != (action.end is not None):
         return f"{kind} {'needs' if kind == 'drag' else 'takes no'} end point"
     for point in (action.start, action.end):
-        if point is not None and not _is_point(point):
+        if point is None:
+            continue
+        if not _is_point(point):
             return f"{kind} point must be a pair of finite numbers, got {point!r}"
+        for value in point:
+            problem = coordinate_problem(value)
+            if problem:
+                return f"{kind} point coordinate {problem}"
     if kind in KEY_ACTIONS:
         if not action.keys:
             return f"{kind} needs at least one key"
@@ -230,7 +239,7 @@ def _validate_action(action: Action) -> str | None:
             return f"{kind} takes at most {limit} key(s), got {len(action.keys)}"
         for key in action.keys:
             if key not in PYAUTOGUI_KEYS:
-                return f"unknown key {key!r} in {kind}"
+                return f"unknown key {_shown(key)} in {kind}"
     elif action.keys:
         return f"{kind} takes no keys"
     takes_content = kind in ("type", "finished")
@@ -246,16 +255,24 @@ def _validate_action(action: Action) -> str | None:
     if (kind == "scroll") != (action.direction is not None):
         return f"{kind} {'needs' if kind == 'scroll' else 'takes no'} direction"
     if action.direction is not None and action.direction not in SCROLL_DIRECTIONS:
-        return f"scroll direction must be one of {SCROLL_DIRECTIONS}, got {action.direction!r}"
+        return (
+            f"scroll direction must be one of {SCROLL_DIRECTIONS}, got {_shown(action.direction)}"
+        )
     return None
 
 
 def _is_point(point: object) -> bool:
+    """A pair of numbers (their range is ``coordinate_problem``'s to judge)."""
     if not isinstance(point, tuple) or len(point) != 2:
         return False
-    return all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in point
-    )
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in point)
+
+
+def _shown(text: str) -> str:
+    """Model text quoted in an error, cut to ``SHOWN_TEXT_CHARS``."""
+    if len(text) <= SHOWN_TEXT_CHARS:
+        return repr(text)
+    return f"{text[:SHOWN_TEXT_CHARS]!r}... ({len(text)} characters)"
 
 
 # --------------------------------------------------------------------------------------------
@@ -426,6 +443,8 @@ class _CallReader:
         match = _IDENT.match(self.source, self.pos)
         if match is None:
             raise _ParseError(f"expected {what} at {self._context()}")
+        if len(match.group()) > MAX_NAME_CHARS:
+            raise _ParseError(f"{what} {_shown(match.group())} is too long")
         self.pos = match.end()
         self._skip_space()
         return match.group()
@@ -519,10 +538,20 @@ def _call_to_action(call: _Call, space: CoordinateSpace | None) -> Action:
         raise _ParseError(str(problem)) from None
 
 
-def _parse_number(token: str) -> float:
+def _parse_number(token: str, action_name: str) -> float:
+    """One coordinate as written: an int for integer digits, else a float; within the bound.
+
+    ``float`` reads any token ``_NUMBER`` matches (no digit limit; too large becomes inf), so the
+    range is checked before an ``int`` is built: a huge integer is a named parse failure, never
+    an ``OverflowError`` or Python's int digit limit.
+    """
+    value = float(token)
+    problem = coordinate_problem(value, text=token)
+    if problem:
+        raise _ParseError(f"{action_name}() coordinate {problem}")
     if re.fullmatch(r"[-+]?\d+", token):
-        return int(token)
-    return float(token)
+        return int(value)  # exact: |value| <= MAX_COORDINATE
+    return value
 
 
 def _parse_point(value: str, action_name: str, space: CoordinateSpace | None) -> Point:
@@ -533,9 +562,7 @@ def _parse_point(value: str, action_name: str, space: CoordinateSpace | None) ->
         raise _ParseError(
             f"{action_name}() point must be '(x,y)' or '[x1,y1,x2,y2]', got {value[:40]!r}"
         )
-    coords = [_parse_number(n) for n in numbers]
-    if not all(math.isfinite(c) for c in coords):
-        raise _ParseError(f"{action_name}() point is not finite: {value[:40]!r}")
+    coords = [_parse_number(n, action_name) for n in numbers]
     if len(coords) == 4:
         x1, y1, x2, y2 = coords
         point: Point = ((x1 + x2) / 2, (y1 + y2) / 2)

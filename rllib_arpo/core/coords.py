@@ -12,11 +12,17 @@ Rounding and clamping rules (documented in docs/action-language.md):
   are rejected by the parser instead (a model pointing far off-screen is a format error, a point
   one pixel past the border is a rounding effect).
 - screen -> model: the inverse scale, rounded the same way, clamped into the resized image.
+
+Bounds: every coordinate, point or image side is a finite number within ``MAX_COORDINATE``;
+anything else (NaN, infinity, an int too large for a float) is a ``ValueError`` naming the value,
+never an ``OverflowError`` from the arithmetic. MiniDesk's interpreter reads pyautogui numbers
+with the same bound.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Literal
 
@@ -29,9 +35,66 @@ MAX_PIXELS = 2_116_800
 MAX_ASPECT_RATIO = 200
 OUT_OF_SCREEN_TOLERANCE = 0.05
 """Fraction of the image size a model point may lie outside the image and still be clamped."""
+MAX_COORDINATE = 100_000
+"""Largest magnitude of any coordinate or image side, in pixels or model units (model points,
+screen and resized sizes, and every number of a pyautogui action MiniDesk reads). Beyond it a
+value is an error, never clamped; within it every product here stays a finite float."""
+SHOWN_NUMBER_CHARS = 20
+"""Characters of a huge number (as written) kept in error messages; numbers of up to 32 characters
+(any float's repr) are shown whole."""
 
 CoordinateConvention = Literal["absolute", "relative1000"]
 COORDINATE_CONVENTIONS: tuple[str, ...] = ("absolute", "relative1000")
+
+
+def number_text(value: object) -> str:
+    """A number (or a number as written) for an error message, huge ones shortened.
+
+    ``number_text("9" * 400) == "99999999999999999999... (400 digits)"``; an int too long for
+    Python to print in decimal is shown in hex (``"0x1000... (5001 hex digits)"``).
+    """
+    unit = "digits"
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        try:
+            text = str(value)
+        except ValueError:  # over sys.get_int_max_str_digits() decimal digits
+            text, unit = f"{value:#x}", "hex digits"
+    else:
+        text = repr(value)
+    if len(text) <= SHOWN_NUMBER_CHARS + 12:
+        return text
+    if unit == "digits":
+        count = sum(char.isdigit() for char in text)
+    else:
+        count = len(text.lstrip("-")) - 2
+    return f"{text[:SHOWN_NUMBER_CHARS]}... ({count} {unit})"
+
+
+def _within(value: object, low: float, high: float) -> bool:
+    """A real number (not a bool) in [low, high]: False for NaN; exact for ints of any size."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and low <= value <= high
+
+
+def coordinate_problem(value: object, text: str | None = None) -> str | None:
+    """None for a finite number within ``MAX_COORDINATE`` (bool excluded), else why not.
+
+    Args:
+        value: The number (an int of any size, a float, NaN or infinity included).
+        text: The value as written, named in the reason instead of ``value``.
+    """
+    if _within(value, -MAX_COORDINATE, MAX_COORDINATE):
+        return None
+    shown = number_text(text if text is not None else value)
+    return f"{shown} is not a finite number in [-{MAX_COORDINATE}, {MAX_COORDINATE}]"
+
+
+def _checked(value: float, what: str) -> float:
+    problem = coordinate_problem(value)
+    if problem:
+        raise ValueError(f"{what}: {problem}")
+    return value
 
 
 def _round_half_up(value: float) -> int:
@@ -56,9 +119,21 @@ def smart_resize(
 
     Returns:
         (resized_height, resized_width).
+
+    Raises:
+        ValueError: For a side outside [1, ``MAX_COORDINATE``] (NaN and infinity included), a
+            pixel bound outside [1, ``MAX_COORDINATE`` ** 2] or a too extreme aspect ratio.
     """
-    if height <= 0 or width <= 0:
-        raise ValueError(f"image size must be positive, got height={height} width={width}")
+    if not (_within(height, 1, MAX_COORDINATE) and _within(width, 1, MAX_COORDINATE)):
+        raise ValueError(
+            f"image size must be positive, at most {MAX_COORDINATE} a side, got "
+            f"height={number_text(height)} width={number_text(width)}"
+        )
+    for name, bound in (("min_pixels", min_pixels), ("max_pixels", max_pixels)):
+        if not _within(bound, 1, MAX_COORDINATE**2):
+            raise ValueError(
+                f"{name} must be in [1, {MAX_COORDINATE**2}], got {number_text(bound)}"
+            )
     if max(height, width) / min(height, width) > MAX_ASPECT_RATIO:
         raise ValueError(
             f"aspect ratio of {width}x{height} exceeds {MAX_ASPECT_RATIO}; Qwen2.5-VL refuses it"
@@ -103,8 +178,11 @@ class CoordinateSpace:
     def __post_init__(self) -> None:
         for name in ("screen_width", "screen_height", "resized_width", "resized_height"):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"CoordinateSpace.{name} must be a positive int, got {value!r}")
+            if not isinstance(value, int) or not _within(value, 1, MAX_COORDINATE):
+                raise ValueError(
+                    f"CoordinateSpace.{name} must be an int in [1, {MAX_COORDINATE}], "
+                    f"got {number_text(value) if isinstance(value, int) else repr(value)}"
+                )
         if self.convention not in COORDINATE_CONVENTIONS:
             raise ValueError(
                 f"CoordinateSpace.convention must be one of {COORDINATE_CONVENTIONS}, "
@@ -141,18 +219,26 @@ class CoordinateSpace:
         return -tol_w <= x <= extent_w + tol_w and -tol_h <= y <= extent_h + tol_h
 
     def to_screen(self, x: float, y: float) -> tuple[int, int]:
-        """Model point -> screen pixel, rounded half up and clamped onto the screen."""
+        """Model point -> screen pixel, rounded half up and clamped onto the screen.
+
+        Raises:
+            ValueError: For a coordinate that is not a number in ±``MAX_COORDINATE``.
+        """
         extent_w, extent_h = self.model_extent
-        screen_x = _round_half_up(x * self.screen_width / extent_w)
-        screen_y = _round_half_up(y * self.screen_height / extent_h)
+        screen_x = _round_half_up(_checked(x, "model x") * self.screen_width / extent_w)
+        screen_y = _round_half_up(_checked(y, "model y") * self.screen_height / extent_h)
         return (
             min(max(screen_x, 0), self.screen_width - 1),
             min(max(screen_y, 0), self.screen_height - 1),
         )
 
     def to_model(self, x: float, y: float) -> tuple[int, int]:
-        """Screen pixel -> model point (what a perfect model would write for that pixel)."""
+        """Screen pixel -> model point (what a perfect model would write for that pixel).
+
+        Raises:
+            ValueError: For a coordinate that is not a number in ±``MAX_COORDINATE``.
+        """
         extent_w, extent_h = self.model_extent
-        model_x = _round_half_up(x * extent_w / self.screen_width)
-        model_y = _round_half_up(y * extent_h / self.screen_height)
+        model_x = _round_half_up(_checked(x, "screen x") * extent_w / self.screen_width)
+        model_y = _round_half_up(_checked(y, "screen y") * extent_h / self.screen_height)
         return min(max(model_x, 0), extent_w - 1), min(max(model_y, 0), extent_h - 1)

@@ -65,8 +65,7 @@ def make_env_factory(spec: EnvSpec) -> tuple[Callable[[], Any], int | None]:
 
         config: dict[str, Any] = {"screen_size": spec.screen_size, "max_steps": spec.max_steps}
         if spec.task_dir:
-            if not Path(spec.task_dir).is_dir():
-                raise EvalError(f"task directory {spec.task_dir} does not exist")
+            check_task_dir(spec.task_dir)
             config["task_dir"] = spec.task_dir
         return (lambda: make_minidesk(config)), None
     if spec.name == "osworld":
@@ -77,6 +76,44 @@ def make_env_factory(spec: EnvSpec) -> tuple[Callable[[], Any], int | None]:
         creator = _miniwob_creator()
         return (lambda: creator({"max_steps": spec.max_steps})), None
     raise EvalError(f"unknown env {spec.name!r}; choose one of: {', '.join(ENV_CHOICES)}")
+
+
+def check_task_dir(task_dir: str | Path) -> None:
+    """Fails in one line on a ``--task-dir`` that MiniDesk cannot read tasks from.
+
+    The layout is detected (``envs.minidesk.tasks.detect_layout``): OSWorld's
+    ``evaluation_examples`` (``examples/<domain>/<id>.json``) or test_data
+    (``tasks/<id>.json``); its index files ``test_*.json`` are read and checked here. Task files
+    are checked when their task runs: a bad one is its episodes' error, not the run's.
+
+    Args:
+        task_dir: The ``--task-dir`` value.
+
+    Raises:
+        EvalError: the directory is missing or not a directory, an index file is bad (the message
+            names it), or no task file is found in either layout.
+    """
+    from envs.minidesk.tasks import TaskError, TaskSet
+
+    path = Path(task_dir)
+    try:
+        is_dir = path.is_dir()
+        exists = is_dir or path.exists()
+    except OSError as error:
+        raise EvalError(f"--task-dir {task_dir} cannot be read: {error.strerror}") from None
+    if not exists:
+        raise EvalError(f"task directory {task_dir} does not exist")
+    if not is_dir:
+        raise EvalError(f"--task-dir {task_dir} is not a directory")
+    try:
+        tasks = TaskSet(path)
+    except TaskError as error:
+        raise EvalError(f"--task-dir {task_dir}: {error}") from None
+    if not len(tasks):
+        raise EvalError(
+            f"--task-dir {task_dir} holds no task files: expected tasks/<id>.json (test_data) "
+            "or examples/<domain>/<id>.json (OSWorld's evaluation_examples)"
+        )
 
 
 def _osworld_factory(spec: EnvSpec) -> Callable[[], Any]:
@@ -118,13 +155,21 @@ def _miniwob_creator() -> Callable[[dict], Any]:
     return make_rllib_env
 
 
-def check_env(env_factory: Callable[[], Any], env_name: str, refs: Sequence[TaskRef]) -> None:
+def check_env(
+    env_factory: Callable[[], Any], env_name: str, refs: Sequence[TaskRef]
+) -> dict[TaskRef, str]:
     """Fails early with one line on an env that cannot be made, or an unknown task id.
+
+    A task the env knows but cannot load (a task file that breaks the schema or cannot be read)
+    does not stop the run: it is returned, and its episodes end as env errors that record why.
 
     Args:
         env_factory: Makes one env (one is made and closed again).
         env_name: The env's name, for the message.
         refs: The tasks to run; checked where the env resolves ids itself (MiniDesk).
+
+    Returns:
+        The tasks that cannot be loaded -> why (the message names the task's file).
 
     Raises:
         EvalError: the env cannot be made (no browser, no server), or a task id is unknown.
@@ -135,18 +180,24 @@ def check_env(env_factory: Callable[[], Any], env_name: str, refs: Sequence[Task
         raise
     except Exception as error:  # noqa: BLE001 - any failure here is the user's setup
         raise EvalError(f"cannot create env {env_name!r}: {error}") from None
+    problems: dict[TaskRef, str] = {}
     try:
         resolve = getattr(getattr(env, "unwrapped", env), "resolve_task", None)
         if resolve is None:
-            return
+            return problems
+        from envs.minidesk.tasks import TaskError
+
         for ref in refs:
             try:
                 resolve(ref.task_id)
-            except (KeyError, ValueError) as error:
+            except TaskError as error:  # the task's own file: its episodes' error
+                problems[ref] = " ".join(str(error).split())
+            except (KeyError, ValueError) as error:  # an id the env does not know
                 message = error.args[0] if error.args else str(error)
                 raise EvalError(f"task {ref.domain}/{ref.task_id}: {message}") from None
     finally:
         env.close()
+    return problems
 
 
 class TrackedEnv:
@@ -173,8 +224,14 @@ class TrackedEnv:
         return getattr(self.env, name)
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict]:
-        """The env's reset; starts a new answer history."""
-        observation, info = self.env.reset(**kwargs)
+        """The env's reset; starts a new answer history. A failure is noted with the tracker
+        under the task it was for (``EnvTracker.reset_error``) and raised again."""
+        try:
+            observation, info = self.env.reset(**kwargs)
+        except Exception as error:
+            task = (kwargs.get("options") or {}).get("task")
+            self.tracker.note_reset_error(task, error)
+            raise
         self.history = []
         self.tracker.record(self, observation)
         return observation, info
@@ -198,6 +255,26 @@ class EnvTracker:
         self._lock = threading.Lock()
         self._by_screen: dict[int, tuple[Any, TrackedEnv]] = {}
         self._screen_of: dict[int, int] = {}
+        self._reset_errors: dict[str, str] = {}
+
+    def note_reset_error(self, task: Any, error: BaseException) -> None:
+        """Keeps why a reset to ``task`` failed (the last failure per task id).
+
+        Args:
+            task: The task the reset was for (an id, or a dict with an ``id``).
+            error: What the env raised.
+        """
+        with self._lock:
+            self._reset_errors[_task_key(task)] = f"{type(error).__name__}: {error}"
+
+    def reset_error(self, task: Any) -> str | None:
+        """Why the last failed reset to ``task`` failed, or None.
+
+        Args:
+            task: A task id (or a dict with an ``id``).
+        """
+        with self._lock:
+            return self._reset_errors.get(_task_key(task))
 
     def wrap(self, env: Any) -> TrackedEnv:
         """``env`` tracked by this tracker.
@@ -249,3 +326,7 @@ class EnvTracker:
         old = self._screen_of.pop(id(env), None)
         if old is not None:
             self._by_screen.pop(old, None)
+
+
+def _task_key(task: Any) -> str:
+    return str(task.get("id", "?")) if isinstance(task, dict) else str(task)

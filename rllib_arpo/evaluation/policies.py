@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import time
 import urllib.error
@@ -36,6 +37,10 @@ OPENAI_SCHEMES = ("http://", "https://")
 """A ``--policy`` starting with one of these is an OpenAI-compatible chat-completions endpoint."""
 OPENAI_RETRIES = 3
 """Tries of one chat-completions call before the run stops with an error."""
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+"""Longest chat-completions answer read; a longer one is an unusable answer."""
+UNUSABLE_ANSWER = "unusable answer from the chat-completions endpoint"
+"""Starts the text that stands for an answer the policy cannot read (a format error)."""
 UI_TARS_HISTORY_IMAGES = 5
 """Screenshots sent per OpenAI call: UI-TARS' own OSWorld agent keeps the last 5."""
 
@@ -114,15 +119,22 @@ class ExpertPolicy:
         return CoordinateSpace.for_screen(width, height)
 
     def generate(self, requests: list[TurnRequest], envs: list[TrackedEnv]) -> list[TurnResponse]:
-        """The expert's next action on each env's live desktop."""
+        """The expert's next action on each env's live desktop.
+
+        An expert that fails on one episode's task (stuck, or a task it cannot read) answers
+        that episode with the reason, an unparsable answer: the episode ends as a format error
+        recording it, and the others go on.
+        """
         from envs.minidesk.expert import ExpertStuck, expert_action
 
         responses = []
         for env in envs:
             try:
                 text = expert_action(env.env.unwrapped)
-            except ExpertStuck as error:  # an unparsable answer: the episode ends as data
+            except ExpertStuck as error:
                 text = f"expert stuck: {error}"
+            except Exception as error:  # noqa: BLE001 - one episode's failure, not the run's
+                text = f"expert failed: {type(error).__name__}: {error}"
             responses.append(TurnResponse(text, [], []))
         return responses
 
@@ -138,6 +150,12 @@ class OpenAIPolicy:
     with the screenshot as a base64 PNG ``image_url`` and the model's earlier answer), the
     screenshots of only the last ``history_images`` steps. No token ids or log-probs come back;
     trajectories store the text.
+
+    Failures: an endpoint that cannot be reached or answers an HTTP error stops the run
+    (``EvalError``, after ``OPENAI_RETRIES`` tries; a 4xx at once). An answer that arrives but
+    cannot be read (not JSON, nested too deeply, too long, no ``choices[0].message.content``
+    str) is that episode's: its text becomes ``UNUSABLE_ANSWER: <why>``, which does not parse,
+    so the episode ends as a format error recording why.
 
     Args:
         url: ``http://host:port/v1`` or the full ``.../chat/completions`` URL.
@@ -225,23 +243,48 @@ class OpenAIPolicy:
             request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout_s) as reply:
-                    answer = json.loads(reply.read())
-                return str(answer["choices"][0]["message"]["content"] or "")
+                    raw = reply.read(MAX_ANSWER_BYTES + 1)
+                return answer_text(raw)
             except urllib.error.HTTPError as error:
-                problem = f"HTTP {error.code}: {error.read()[:200].decode('utf-8', 'replace')}"
+                problem = f"HTTP {error.code}: {error.read(200).decode('utf-8', 'replace')}"
                 if error.code < 500:
                     break
-            except (urllib.error.URLError, OSError) as error:
-                problem = str(getattr(error, "reason", error))
-            except (ValueError, KeyError, IndexError, TypeError) as error:
-                problem = f"unexpected answer ({type(error).__name__}: {error})"
-                break
+            except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+                problem = str(getattr(error, "reason", error)) or type(error).__name__
             time.sleep(0.5 * 2**attempt)
         raise EvalError(f"chat-completions endpoint {self.url} failed: {problem}")
 
     def close(self) -> None:
         """Stops the call pool (calls in flight are not waited for)."""
         self._pool.shutdown(wait=False)
+
+
+def answer_text(raw: bytes) -> str:
+    """The text of a chat-completions answer body, ``choices[0].message.content``.
+
+    An answer that cannot be read gives ``UNUSABLE_ANSWER: <why>`` instead (never raises): the
+    episode it belongs to ends as a format error that records why.
+
+    Args:
+        raw: The answer's body (at most ``MAX_ANSWER_BYTES`` + 1 bytes of it).
+    """
+    if len(raw) > MAX_ANSWER_BYTES:
+        return f"{UNUSABLE_ANSWER}: longer than {MAX_ANSWER_BYTES} bytes"
+    try:
+        answer = json.loads(raw)
+    except RecursionError:
+        return f"{UNUSABLE_ANSWER}: JSON nested too deeply"
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
+        return f"{UNUSABLE_ANSWER}: not JSON ({type(error).__name__}: {error})"
+    try:
+        content = answer["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError) as error:
+        return f"{UNUSABLE_ANSWER}: no choices[0].message.content ({type(error).__name__}: {error})"
+    if content is None:
+        return ""
+    if not isinstance(content, str):
+        return f"{UNUSABLE_ANSWER}: content is {type(content).__name__}, not a str"
+    return content
 
 
 def build_policy(

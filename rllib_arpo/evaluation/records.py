@@ -33,6 +33,8 @@ class EpisodeResult:
         terminated_by: How the episode ended (a ``Termination`` value).
         format_error: Ended by an unparsable answer.
         env_error: Ended by an env failure.
+        error: What went wrong, or None: the env's error (a task that cannot be loaded or set
+            up, a failed step), else the evaluator's, else the unparsable answer's.
     """
 
     domain: str
@@ -45,10 +47,19 @@ class EpisodeResult:
     terminated_by: str
     format_error: bool
     env_error: bool
+    error: str | None = None
+
+
+ERROR_CHARS = 2000
+"""Longest ``EpisodeResult.error`` kept (an answer or message can be long)."""
 
 
 def episode_result(
-    ref: TaskRef, trial: int, trajectory: Trajectory | None, fallback_id: str
+    ref: TaskRef,
+    trial: int,
+    trajectory: Trajectory | None,
+    fallback_id: str,
+    reset_error: str | None = None,
 ) -> EpisodeResult:
     """The record of one episode.
 
@@ -58,11 +69,13 @@ def episode_result(
         trajectory: The episode, or None when it never reached the policy (counted as an env
             error).
         fallback_id: The episode id to record when there is no trajectory.
+        reset_error: Why the env could not be reset to the task (a task file that cannot be
+            loaded, a setup step that fails), for an episode that never got a step.
     """
     if trajectory is None:  # never reached the policy (cannot happen with GroupRollout today)
         return EpisodeResult(
             ref.domain, ref.task_id, trial, fallback_id, 0.0, False, 0,
-            Termination.ENV_ERROR.value, False, True,
+            Termination.ENV_ERROR.value, False, True, _clip(reset_error),
         )  # fmt: skip
     terminated_by = trajectory.terminated_by.value
     return EpisodeResult(
@@ -76,7 +89,27 @@ def episode_result(
         terminated_by=terminated_by,
         format_error=terminated_by == Termination.PARSE_ERROR.value,
         env_error=terminated_by == Termination.ENV_ERROR.value,
+        error=_clip(_error_of(trajectory, reset_error)),
     )
+
+
+def _error_of(trajectory: Trajectory, reset_error: str | None) -> str | None:
+    """What went wrong in the episode (see ``EpisodeResult.error``), or None."""
+    if not trajectory.steps:
+        return reset_error if trajectory.terminated_by is Termination.ENV_ERROR else None
+    last = trajectory.steps[-1]
+    for key in ("error", "eval_error"):
+        if last.env_info.get(key):
+            return str(last.env_info[key])
+    if last.parse_error:
+        return f"unparsable answer ({last.parse_error}): {last.response_text}"
+    return None
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None or len(text) <= ERROR_CHARS:
+        return text
+    return text[:ERROR_CHARS] + "..."
 
 
 def write_csv(path: Path, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> Path:

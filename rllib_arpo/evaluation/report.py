@@ -139,6 +139,8 @@ class ReportWriter:
             self._step_html(trajectory, index, step) for index, step in enumerate(trajectory.steps)
         ]
         instruction = f'<p class="meta">{_e(trajectory.instruction)}</p>'
+        if result.error:
+            instruction += f'<pre class="bad">error: {_e(result.error)}</pre>'
         strip = f'<div class="strip">{"".join(figures)}</div>' if figures else "<p>(no steps)</p>"
         return f"<details open>{head}{instruction}{strip}</details>"
 

@@ -4,6 +4,9 @@ No Ray here: ``run_evaluation`` drives the same lock-step loop as training
 (``rollout.loop.GroupRollout``), so one batched generation serves every live episode of a batch and
 all envs step in parallel threads. Each finished batch goes to the sinks (the parquet log, the HTML
 report) and is reduced to ``EpisodeResult`` records for the tables.
+
+A task that fails (its file cannot be loaded, a setup step, the env, its evaluator, the scripted
+expert) fails only its own episodes, each recording why (``EpisodeResult.error``); the run goes on.
 """
 
 from __future__ import annotations
@@ -124,7 +127,9 @@ def run_evaluation(
             kept, results = [], []
             for index, (ref, trial) in enumerate(batch):
                 trajectory = by_episode.get(f"{prefix}g{index}:{ref.task_id}:0")
-                result = episode_result(ref, trial, trajectory, f"{prefix}g{index}")
+                result = episode_result(
+                    ref, trial, trajectory, f"{prefix}g{index}", tracker.reset_error(ref.task_id)
+                )
                 results.append(result)
                 if trajectory is not None:
                     kept.append(trajectory)

@@ -150,9 +150,9 @@ def evaluate(
     refs = load_task_list(tasks_path)
     if noisy_path:
         refs = merge_task_lists(refs, load_task_list(noisy_path))
-    factory, policy, parallel = _prepare(settings, refs)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _check_out_dir(out_dir)
+    factory, policy, parallel = _prepare(settings, refs, progress)
+    _make_out_dir(out, policy)
     record = settings.record(tasks=tasks_path, noisy=noisy_path, parallel=parallel)
     report = None
     if report_images is not None:
@@ -206,9 +206,9 @@ def select_valuable_tasks(
     """
     refs = load_task_list(tasks_path)
     check_selection_bounds(min_success, min_rate, max_rate)
-    factory, policy, parallel = _prepare(settings, refs)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _check_out_dir(out_dir)
+    factory, policy, parallel = _prepare(settings, refs, progress)
+    _make_out_dir(out, policy)
     started = time.perf_counter()
     run = _run_logged(refs, factory, policy, parallel, settings, out, [], progress)
     counts = select_tasks(
@@ -228,14 +228,57 @@ def select_valuable_tasks(
     return SelectionOutcome(counts, [*paths.values(), out / EPISODE_LOG])
 
 
+def _check_out_dir(out_dir: str | Path) -> Path:
+    """``--out`` as a path; fails early on one that names a file (or lies below one).
+
+    Raises:
+        EvalError: ``out_dir`` or a folder above it exists and is not a directory.
+    """
+    out = Path(out_dir)
+    for path in (out, *out.parents):
+        try:
+            if path.exists():
+                if not path.is_dir():
+                    raise EvalError(f"--out {out_dir}: {path} exists and is not a directory")
+                break
+        except OSError as error:
+            raise EvalError(f"--out {out_dir}: {path} cannot be read: {error.strerror}") from None
+    return out
+
+
+def _make_out_dir(out: Path, policy: EvalPolicy) -> None:
+    """Creates ``--out`` (closing the policy if that fails).
+
+    Raises:
+        EvalError: the directory cannot be created (the message names it and why).
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        policy.close()
+        raise EvalError(
+            f"--out {out}: cannot create the directory: {error.strerror or error}"
+        ) from None
+
+
 def _prepare(
-    settings: EvalSettings, refs: Sequence[TaskRef]
+    settings: EvalSettings, refs: Sequence[TaskRef], progress: Progress | None = None
 ) -> tuple[Callable[[], Any], EvalPolicy, int]:
-    """(env factory, policy, parallel); fails early on bad inputs, before a policy loads."""
+    """(env factory, policy, parallel); fails early on bad inputs, before a policy loads.
+
+    A task the env knows but cannot load does not stop the run: it is reported to ``progress``
+    and its episodes end as env errors that record why.
+    """
     factory, env_limit = make_env_factory(settings.env)
     if settings.policy == EXPERT_POLICY and settings.env.name != "minidesk":
         raise EvalError("--policy expert reads MiniDesk's desktop: use it with --env minidesk")
-    check_env(factory, settings.env.name, refs)
+    problems = check_env(factory, settings.env.name, refs)
+    if progress is not None:
+        for ref, problem in problems.items():
+            progress(
+                f"task {ref.domain}/{ref.task_id} cannot run, its episodes are recorded as env "
+                f"errors: {problem}"
+            )
     parallel = settings.parallel or env_limit or DEFAULT_PARALLEL
     if env_limit is not None and parallel > env_limit:
         raise EvalError(f"--parallel {parallel} needs {parallel} env servers, got {env_limit}")

@@ -6,6 +6,10 @@ register the ``rllib.envs`` plugins and check the env name, start a local Ray un
 (resuming a Tune experiment or starting from an RLlib checkpoint), fit it with our Ctrl-C handling,
 and turn the ``ResultGrid`` into report lines and an exit status.
 
+Checkpoint folders are marked complete once Tune has persisted them; a resumed experiment
+continues each trial from its newest complete folder (Tune's own record can lag by 10 s) and
+numbers new folders after the highest one on disk (``plan_resume``, docs/configuration.md).
+
 Ctrl-C stops every trial after its current iteration and checkpoints it (``InterruptStopper``); a
 second Ctrl-C quits at once (exit status ``EXIT_INTERRUPTED``). A failed trial makes the status
 ``EXIT_TRIAL_FAILED``. Problems a user can fix (a bad restore path, an unknown env, a cluster too
@@ -15,12 +19,14 @@ small) raise ``LaunchError``, one line. Text goes through an ``echo`` callback: 
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
+import re
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -43,6 +49,15 @@ RLLIB_CHECKPOINT_MARKERS = ("rllib_checkpoint.json", "class_and_ctor_args.pkl")
 """Files that make a directory an RLlib checkpoint (``Algorithm.save_to_path``)."""
 TUNE_EXPERIMENT_MARKER = "tuner.pkl"
 """File that makes a directory a Tune experiment (resumable with ``Tuner.restore``)."""
+CHECKPOINT_COMPLETE_MARKER = ".checkpoint_complete.json"
+"""Written into a trial's checkpoint folder once Tune reports the folder persisted (every file
+copied); holds the result keys Tune restores with it (``RESTORED_RESULT_KEYS``). A resumed run
+continues only from folders that have it (``is_complete_checkpoint``)."""
+RESTORED_RESULT_KEYS = ("training_iteration", "time_total_s", "timesteps_total", "episodes_total")
+"""What ``Trainable.restore`` reads from a checkpoint's result (RLlib's own state then sets the
+iteration again)."""
+CHECKPOINT_FOLDER = re.compile(r"checkpoint_(\d+)")
+"""Tune's name for a trial's n-th checkpoint folder: ``checkpoint_000012``."""
 
 LOCAL_CPU_OBJECT_STORE_BYTES = 2 * 1024**3
 """Object store of a local Ray started for a CPU-only run (Ray's default is 30% of RAM)."""
@@ -299,18 +314,24 @@ def make_tuner(
     with the progress callback and the Ctrl-C stopper."""
     from ray import tune
 
-    callbacks = [_tune_progress_callback(spec.stop.get("training_iteration"), echo)]
-    if restore is not None and restore.kind == "experiment":
+    resuming = restore is not None and restore.kind == "experiment"
+    callbacks = [
+        _tune_progress_callback(spec.stop.get("training_iteration"), echo),
+        _tune_checkpoint_callback(resuming=resuming, echo=echo),
+    ]
+    if resuming:
         echo(f"Resuming the Tune experiment in {restore.path}")
         # The param space is given again: Tune stores classes in it (RLModule specs, env runner
         # classes) as references that it cannot rebuild on its own.
-        return tune.Tuner.restore(
+        tuner = tune.Tuner.restore(
             str(restore.path),
             trainable=spec.algo_class,
             param_space=spec.tune_param_space(),
             resume_unfinished=True,
             resume_errored=True,
         )
+        _use_callbacks(tuner, callbacks)
+        return tuner
     if restore is not None:
         echo(f"Starting from the RLlib checkpoint {restore.path}")
         existing = spec.config.callbacks_on_algorithm_init
@@ -318,6 +339,23 @@ def make_tuner(
         hooks = [h for h in hooks if h is not None] + [restore_weights_callback(restore.path)]
         spec.config.callbacks(on_algorithm_init=hooks if len(hooks) > 1 else hooks[0])
     return spec.tuner(callbacks=callbacks, stopper=_tune_stopper(), verbose=2 if verbose else 0)
+
+
+def _use_callbacks(tuner: Tuner, callbacks: list[Any]) -> None:
+    """Gives a restored Tuner this run's callbacks of this module in place of the old ones.
+
+    ``Tuner.restore`` takes no callbacks: it reuses the original run's config from tuner.pkl,
+    where this module's callbacks are frozen copies (their classes are pickled by value) and an
+    experiment from before ``_tune_checkpoint_callback`` has none. Other callbacks stay. Under
+    Ray Client there is no local tuner to reach: the copies run, and resuming follows them.
+    """
+    local = getattr(tuner, "_local_tuner", None)  # Tune's own handle; no public setter
+    if local is None:
+        logger.warning("Ray Client: the resumed run keeps the callbacks of the original run")
+        return
+    run_config = local.get_run_config()
+    kept = [c for c in run_config.callbacks or [] if type(c).__module__ != __name__]
+    run_config.callbacks = kept + callbacks
 
 
 def restore_weights_callback(path: str | Path) -> Callable[..., None]:
@@ -428,6 +466,147 @@ def summarize_results(results: ResultGrid, spec: TuneSpec, *, interrupted: bool)
     if failed:
         return RunReport(lines, f"{failed} of {len(results)} trials failed.", EXIT_TRIAL_FAILED)
     return RunReport(lines)
+
+
+# ------------------------------------------------------------------------------------ resume
+
+
+def checkpoint_index(path: Path) -> int | None:
+    """The number in a Tune checkpoint folder's name (``checkpoint_000012`` -> 12), else None."""
+    match = CHECKPOINT_FOLDER.fullmatch(path.name)
+    return int(match.group(1)) if match else None
+
+
+def write_complete_marker(checkpoint: Path, result: Mapping[str, Any]) -> None:
+    """Marks a persisted checkpoint folder complete, with ``result``'s ``RESTORED_RESULT_KEYS``.
+
+    Written to a temporary name and renamed, so a kill leaves the marker whole or absent.
+    """
+    metrics = {key: result[key] for key in RESTORED_RESULT_KEYS if is_number(result.get(key))}
+    partial = checkpoint / f"{CHECKPOINT_COMPLETE_MARKER}.partial"
+    partial.write_text(json.dumps(metrics))
+    os.replace(partial, checkpoint / CHECKPOINT_COMPLETE_MARKER)
+
+
+def read_complete_marker(checkpoint: Path) -> dict[str, Any] | None:
+    """The metrics in a checkpoint folder's completion marker; None without a readable one."""
+    try:
+        metrics = json.loads((checkpoint / CHECKPOINT_COMPLETE_MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+    return metrics if isinstance(metrics, dict) else None
+
+
+def is_complete_checkpoint(checkpoint: Path) -> bool:
+    """Whether a trial's checkpoint folder is safe to resume from: it has a readable
+    ``CHECKPOINT_COMPLETE_MARKER`` and RLlib's top-level files (``RLLIB_CHECKPOINT_MARKERS``).
+
+    RLlib's files alone do not tell: Tune copies a checkpoint into the trial folder file by file
+    (several threads, no fixed order, large files in chunks), so a copy cut short by a kill can
+    hold every metadata file and a truncated or missing weights file. The marker is written only
+    after Tune has reported the copy finished (``_tune_checkpoint_callback``).
+    """
+    return read_complete_marker(checkpoint) is not None and all(
+        (checkpoint / name).is_file() for name in RLLIB_CHECKPOINT_MARKERS
+    )
+
+
+@dataclass(frozen=True)
+class ResumePlan:
+    """How a resumed trial catches up with its checkpoint folders on disk (``plan_resume``).
+
+    Attributes:
+        recorded: The checkpoint in Tune's experiment state, or None.
+        newer: Complete checkpoints newer than ``recorded``, oldest first, with their
+            marker's metrics: register them with Tune in this order.
+        incomplete: Folders newer than ``recorded`` that are not complete (cut short): left in
+            place, never resumed from.
+        last_index: The highest checkpoint folder number on disk, complete or not (-1 for none):
+            new checkpoints are numbered after it, so no existing folder is written into.
+    """
+
+    recorded: Path | None
+    newer: list[tuple[Path, dict[str, Any]]]
+    incomplete: list[Path]
+    last_index: int
+
+    @property
+    def resume_from(self) -> Path | None:
+        """The newest complete checkpoint: where the trial continues."""
+        return self.newer[-1][0] if self.newer else self.recorded
+
+
+def plan_resume(trial_dir: Path, recorded: Path | None) -> ResumePlan:
+    """What a trial resumed from ``trial_dir`` continues from, given Tune's ``recorded``
+    checkpoint (Tune saves its experiment state at most every 10 s, so checkpoints written just
+    before a crash are on disk but not in it)."""
+    folders = [p for p in trial_dir.glob("checkpoint_*") if checkpoint_index(p) is not None]
+    folders.sort(key=checkpoint_index)
+    recorded_index = checkpoint_index(recorded) if recorded is not None else None
+    floor = -1 if recorded_index is None else recorded_index
+    newer, incomplete = [], []
+    for folder in (p for p in folders if checkpoint_index(p) > floor):
+        metrics = read_complete_marker(folder) if is_complete_checkpoint(folder) else None
+        if metrics is None:
+            incomplete.append(folder)
+        else:
+            newer.append((folder, metrics))
+    last_index = max([floor, *(checkpoint_index(p) for p in folders)])
+    return ResumePlan(recorded, newer, incomplete, last_index)
+
+
+def _tune_checkpoint_callback(*, resuming: bool, echo: Echo) -> Any:
+    """The Tune callback that marks each persisted checkpoint complete and, when ``resuming``,
+    moves every restored trial to its newest complete checkpoint before it starts."""
+    from ray.train._internal.session import _TrainingResult
+    from ray.tune import Callback, Checkpoint
+    from ray.tune.experiment import Trial
+
+    def on_local_disk(filesystem: Any) -> bool:
+        return getattr(filesystem, "type_name", None) == "local"
+
+    def catch_up(trial: Any) -> None:
+        storage = trial.storage
+        recorded = trial.checkpoint
+        plan = plan_resume(
+            Path(storage.trial_fs_path), Path(recorded.path) if recorded is not None else None
+        )
+        for path, metrics in plan.newer:  # Tune's own bookkeeping: latest, num_to_keep, index
+            checkpoint = Checkpoint(path.as_posix(), storage.storage_filesystem)
+            trial.on_checkpoint(_TrainingResult(checkpoint=checkpoint, metrics=metrics))
+        storage.current_checkpoint_index = max(storage.current_checkpoint_index, plan.last_index)
+        if plan.resume_from is not None:
+            latest = trial.latest_checkpoint_result.metrics or {}
+            iteration = latest.get("training_iteration", "?")
+            echo(f"[{trial}] resuming from {plan.resume_from} (iteration {iteration})")
+        for path in plan.incomplete:
+            echo(f"[{trial}] {path} is incomplete (cut short); left as is", err=True)
+
+    class _Checkpoints(Callback):
+        def __init__(self) -> None:
+            self.resuming = resuming
+
+        def on_checkpoint(self, iteration: int, trials: list, trial: Any, checkpoint: Any, **_):
+            if not on_local_disk(checkpoint.filesystem):
+                return
+            try:  # Tune skips registering a checkpoint whose callback raised
+                write_complete_marker(Path(checkpoint.path), trial.last_result or {})
+            except OSError as error:
+                logger.warning("cannot mark %s complete: %s", checkpoint.path, error)
+
+        def on_step_begin(self, iteration: int, trials: list, **_: Any) -> None:
+            # Restored trials are all here at the first step, which then starts their actors
+            # (with the storage's checkpoint number) and restores them (from the latest one).
+            if not self.resuming:
+                return
+            self.resuming = False
+            for trial in trials:
+                if trial.status == Trial.PENDING and on_local_disk(
+                    trial.storage.storage_filesystem
+                ):
+                    catch_up(trial)
+
+    return _Checkpoints()
 
 
 # ------------------------------------------------------------------------------------ Tune hooks

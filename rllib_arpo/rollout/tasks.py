@@ -13,6 +13,7 @@ Errors name the file and what is wrong with it (``TaskListError``, a ``ValueErro
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,18 +68,26 @@ def load_task_list(path: str | Path) -> list[TaskRef]:
         The tasks in file order.
 
     Raises:
-        TaskListError: the file is missing, is not JSON, or has another shape (the message names
-            it).
+        TaskListError: the file is missing or unreadable (a folder, a symlink loop), is not JSON
+            (or nested too deeply to read), or has another shape (the message names it).
     """
     path = Path(path)
-    if not path.exists():
-        raise TaskListError(f"task list {path} does not exist")
-    if not path.is_file():
-        raise TaskListError(f"task list {path} is not a file")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise TaskListError(f"task list {path} is not a file")
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TaskListError(f"task list {path} does not exist") from None
+    except OSError as error:  # a symlink loop, no permission, ...
+        raise TaskListError(f"task list {path} cannot be read: {error.strerror}") from None
+    except UnicodeDecodeError as error:
         raise TaskListError(f"task list {path} is not valid JSON: {error}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as error:  # JSONDecodeError
+        raise TaskListError(f"task list {path} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise TaskListError(f"task list {path} is not valid JSON: nested too deeply") from None
     if isinstance(data, list):
         data = {PLAIN_LIST_DOMAIN: data}
     if not isinstance(data, dict):

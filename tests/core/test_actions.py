@@ -175,6 +175,115 @@ def test_parser_is_total_on_non_text_and_huge_input() -> None:
     assert "longer than" in parse_response(huge).error
 
 
+# ---------------------------------------------------------------- extreme numbers
+
+HUGE = "9" * 400
+"""Too large for a float: ``float(int(HUGE))`` raises OverflowError."""
+HUGE_SHOWN = "9" * 20 + "... (400 digits)"
+RELATIVE = CoordinateSpace.for_screen(1920, 1080, convention="relative1000")
+POINT_CALLS = [
+    "click(start_box='{box}')",
+    "left_single(start_box='{box}')",
+    "left_double(point='{box}')",
+    "right_single(start_point='{box}')",
+    "hover(start_box='{box}')",
+    "drag(start_box='{box}', end_box='(1,2)')",
+    "select(start_box='(1,2)', end_box='{box}')",
+    "scroll(start_box='{box}', direction='down')",
+]
+
+
+@pytest.mark.parametrize("call", POINT_CALLS)
+@pytest.mark.parametrize(
+    "box, shown",
+    [
+        (f"({HUGE},1)", HUGE_SHOWN),
+        (f"(1,-{HUGE})", "-" + "9" * 19 + "... (400 digits)"),
+        (f"<|box_start|>({HUGE},1)<|box_end|>", HUGE_SHOWN),
+        (f"<point>{HUGE} 1</point>", HUGE_SHOWN),
+        (f"[{HUGE},1,2,3]", HUGE_SHOWN),
+        (f"(1,2,3,{HUGE})", HUGE_SHOWN),
+        (f"({HUGE}.5,1)", "9" * 20 + "... (401 digits)"),
+        (f"({HUGE}e2,1)", "9" * 20 + "... (401 digits)"),
+        ("(1" + "0" * 5000 + ",1)", "1" + "0" * 19 + "... (5001 digits)"),
+    ],
+)
+def test_number_too_large_for_a_float_is_a_parse_failure_naming_it(
+    call: str, box: str, shown: str
+) -> None:
+    for space in (SAME, RELATIVE, None):
+        parsed = parse_response("Thought: x\nAction: " + call.format(box=box), space)
+        assert not parsed.ok and parsed.actions == ()
+        assert shown in parsed.error and "\n" not in parsed.error
+        assert len(parsed.error) < 300
+        assert parsed.format_reward == -1.0
+
+
+@pytest.mark.parametrize(
+    "box, shown",
+    [
+        ("(nan,1)", "nan"),
+        ("(inf,1)", "inf"),
+        ("(1,-inf)", "-inf"),
+        ("(1e309,1)", "1e309"),
+        ("(1e99999999999999999999,1)", "1e99999999999999999999"),
+        ("(1e308,1e308,1e308,1e308)", "1e308"),
+        ("(100001,1)", "100001"),
+        ("(1e5,-1e6)", "-1e6"),
+        ("<|box_start|>(100000.5,1)<|box_end|>", "100000.5"),
+    ],
+)
+def test_non_finite_or_out_of_range_numbers_are_parse_failures(box: str, shown: str) -> None:
+    for space in (SAME, RELATIVE, None):
+        parsed = parse_response(f"Action: click(start_box='{box}')", space)
+        assert not parsed.ok and shown in parsed.error, (space, parsed.error)
+
+
+@pytest.mark.parametrize(
+    "box, point",
+    [
+        ("(-0,1)", (0, 1)),
+        ("(-0.0,-0.0)", (0.0, 0.0)),
+        ("(1e2,2E1)", (100.0, 20.0)),
+        ("(+5,.5)", (5, 0.5)),
+        ("(1e-400,1)", (0.0, 1)),
+        ("(0." + "9" * 400 + ",1)", (1.0, 1)),
+        ("(" + "0" * 5000 + "7,1)", (7, 1)),
+    ],
+)
+def test_unusual_but_valid_number_forms_still_parse(box: str, point: tuple[float, float]) -> None:
+    action = parse_one(f"Action: click(start_box='{box}')")
+    assert action.start == point
+    assert to_pyautogui(parse_response(f"Action: click(start_box='{box}')", SAME), SAME)
+
+
+def test_the_coordinate_bound_is_inclusive_without_a_space() -> None:
+    parsed = parse_response("Action: drag(start_box='(100000,-100000)', end_box='(0,0)')")
+    assert parsed.ok and parsed.actions[0].start == (100000, -100000)
+    assert to_pyautogui(parsed, SCREEN).startswith("pyautogui.moveTo(x=1919, y=0)")
+
+
+def test_actions_with_points_beyond_the_bound_cannot_be_constructed() -> None:
+    with pytest.raises(ValueError, match="1e\\+308"):
+        Action("click", start=(1e308, 1.0))
+    with pytest.raises(ValueError, match="digits"):
+        Action("drag", start=(1, 1), end=(1, 10**400))
+    with pytest.raises(ValueError, match="inf"):
+        Action("scroll", start=(float("-inf"), 1), direction="up")
+
+
+@pytest.mark.parametrize("name", ["k" * 5000, "ctrl " + "x" * 5000])
+def test_huge_names_are_shortened_in_the_reason(name: str) -> None:
+    for text in (
+        f"Action: hotkey(key='{name}')",
+        f"Action: {name.replace(' ', '_')}()",
+        f"Action: click({name.replace(' ', '_')}='(1,2)')",
+        f"Action: scroll(start_box='(1,2)', direction='{name}')",
+    ):
+        parsed = parse_response(text, SAME)
+        assert not parsed.ok and len(parsed.error) < 300, parsed.error[:100]
+
+
 # ---------------------------------------------------------------- coordinates
 
 

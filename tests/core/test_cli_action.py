@@ -52,3 +52,23 @@ def test_bad_size_is_one_clear_line() -> None:
     code, out = run("Action: wait()", "--screen", "big")
     assert code == 2
     assert "expected WIDTHxHEIGHT" in out and "Traceback" not in out
+
+
+def test_number_too_large_for_a_float_is_a_clear_parse_failure() -> None:
+    result = CliRunner().invoke(
+        arpo, ["action", "Thought: x\nAction: click(start_box='(" + "9" * 400 + ",1)')"]
+    )
+    assert result.exception is None, repr(result.exception)
+    assert result.exit_code == 0  # a parse failure is a report, as for any malformed answer
+    report = json.loads(result.output)
+    assert report["ok"] is False and report["pyautogui"] is None
+    assert "99999999999999999999... (400 digits)" in report["error"]
+
+
+def test_huge_screen_sizes_are_one_clear_line() -> None:
+    huge = "1" + "0" * 300
+    for flags in (["--screen", f"{huge}x{huge}"], ["--resized", f"{huge}x10"]):
+        result = CliRunner().invoke(arpo, ["action", "Action: wait()", *flags])
+        assert result.exit_code == 2, (flags, result.output, repr(result.exception))
+        assert flags[0] in result.output and "(301 digits)" in result.output
+        assert "Traceback" not in result.output

@@ -23,9 +23,10 @@ FINISH = "Thought: all done\nAction: finished(content='ok')"
 class FakeChatServer(ThreadingHTTPServer):
     """Answers POST /v1/chat/completions: a click first, then finished; records every call."""
 
-    def __init__(self, status: int = 200) -> None:
+    def __init__(self, status: int = 200, raw: bytes | None = None) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.status = status
+        self.raw = raw
         self.calls: list[tuple[dict, dict]] = []
         self.lock = threading.Lock()
 
@@ -41,6 +42,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         with self.server.lock:
             self.server.calls.append((dict(self.headers), body))
+        if self.server.raw is not None:
+            self._send_raw(200, self.server.raw)
+            return
         if self.path != "/v1/chat/completions" or self.server.status != 200:
             self._send(self.server.status if self.path.endswith("completions") else 404,
                        {"error": {"message": "model not found"}})  # fmt: skip
@@ -52,7 +56,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _send(self, status: int, payload: dict) -> None:
-        data = json.dumps(payload).encode()
+        self._send_raw(status, json.dumps(payload).encode())
+
+    def _send_raw(self, status: int, data: bytes) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -65,7 +71,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def chat_server(request) -> Iterator[FakeChatServer]:
-    server = FakeChatServer(getattr(request, "param", 200))
+    param = getattr(request, "param", 200)
+    server = FakeChatServer(200, param) if isinstance(param, bytes) else FakeChatServer(param)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -146,3 +153,33 @@ def test_osworld_env_through_two_env_servers(chat_server: FakeChatServer, tmp_pa
     assert [e["terminated_by"] for e in document["episodes"]] == ["DONE"] * 4
     assert document["settings"]["env_steps"] == 8
     assert document["summary"]["env_errors"] == 0
+
+
+DEEP_ANSWER = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("chat_server", "problem"),
+    [
+        (DEEP_ANSWER, "nested too deeply"),
+        (b'{"choices": [{"message": {"content": {"not": "text"}}}]}', "content is dict"),
+        (b'{"answer": 1}', "KeyError"),
+        (b"not json at all", "not JSON"),
+    ],
+    indirect=["chat_server"],
+)
+def test_an_unusable_answer_is_that_episodes_format_error(
+    chat_server: FakeChatServer, tmp_path, problem: str
+) -> None:
+    """A 200 answer the policy cannot read ends that episode as a format error; the run goes on."""
+    tasks = tmp_path / "two.json"
+    tasks.write_text(json.dumps({"chrome": ORIGINAL_IDS[:2]}))
+    result = run_arpo(["eval", "--policy", chat_server.url, "--tasks", tasks, "--out",
+                       tmp_path / "out"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert len(document["episodes"]) == 2
+    for episode in document["episodes"]:
+        assert episode["format_error"] and episode["steps"] == 1
+        assert "unusable answer" in episode["error"] and problem in episode["error"]
+    assert len(chat_server.calls) == 2  # not retried: the endpoint answered

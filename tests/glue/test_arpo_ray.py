@@ -133,34 +133,69 @@ def module_weights(algo) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in module.policy.model.state_dict().items()}
 
 
+def train_and_save(config, path: Path, iterations: int = 3) -> dict:
+    """Trains ``iterations`` iterations, saves to ``path``; returns what a restore must give back."""
+    algo = config.build_algo()
+    try:
+        for _ in range(iterations):
+            algo.train()
+        algo.save_to_path(path)
+        assert len(algo.replay) > 0, "the warm-started policy succeeds sometimes: replay fills"
+        return {
+            "weights": module_weights(algo),
+            "replay": algo.replay.get_state(),
+            "rng": algo._rng.bit_generator.state,
+            "cursor": algo._task_cursor,
+        }
+    finally:
+        algo.stop()
+
+
+def assert_restored(restored, saved: dict, iteration: int) -> None:
+    assert restored.iteration == iteration
+    weights = module_weights(restored)
+    assert all(torch.equal(weights[k], saved["weights"][k]) for k in saved["weights"])
+    assert restored.replay.get_state() == saved["replay"]
+    assert restored._rng.bit_generator.state == saved["rng"]
+    assert restored._task_cursor == saved["cursor"]
+    optimizer = restored.learner_group._learner.get_optimizer()
+    assert optimizer.state, "AdamW moments were restored"
+
+
 def test_checkpoint_restores_weights_optimizer_replay_and_rng(
     ray_cluster, target_policy_dir, tmp_path
 ) -> None:
     from rllib_arpo.algorithm import ARPO
 
-    algo = arpo_config(target_policy_dir, lr=3e-3).build_algo()
-    try:
-        for _ in range(3):
-            algo.train()
-        algo.save_to_path(tmp_path / "ckpt")
-        saved_weights = module_weights(algo)
-        assert len(algo.replay) > 0, "the warm-started policy succeeds sometimes: replay fills"
-        saved_replay = algo.replay.get_state()
-        saved_rng = algo._rng.bit_generator.state
-        saved_cursor = algo._task_cursor
-    finally:
-        algo.stop()
+    saved = train_and_save(arpo_config(target_policy_dir, lr=3e-3), tmp_path / "ckpt")
     restored = ARPO.from_checkpoint(tmp_path / "ckpt")
     try:
-        assert restored.iteration == 3
-        weights = module_weights(restored)
-        assert all(torch.equal(weights[k], saved_weights[k]) for k in saved_weights)
-        assert restored.replay.get_state() == saved_replay
-        assert restored._rng.bit_generator.state == saved_rng
-        assert restored._task_cursor == saved_cursor
-        optimizer = restored.learner_group._learner.get_optimizer()
-        assert optimizer.state, "AdamW moments were restored"
+        assert_restored(restored, saved, iteration=3)
         restored.train()  # and training goes on
+    finally:
+        restored.stop()
+
+
+def test_restore_in_on_algorithm_init_sets_the_driver_state(
+    ray_cluster, target_policy_dir, tmp_path
+) -> None:
+    """RLlib's way to start a new run from a checkpoint, and what `rllib train --restore` does:
+    `restore_from_path` in an `on_algorithm_init` callback, which RLlib calls at the end of its
+    own setup, inside `ARPO.setup`."""
+    # 3 of the 2 target tasks per iteration: after 3 iterations the task cursor is 1, not 0
+    config = arpo_config(target_policy_dir, lr=3e-3, tasks_per_iteration=3)
+    saved = train_and_save(config, tmp_path / "ckpt")
+    assert saved["cursor"] != 0
+    checkpoint = str(tmp_path / "ckpt")
+    restored = (
+        config.copy()
+        .debugging(seed=1)  # a fresh generator would differ from the saved one
+        .callbacks(on_algorithm_init=lambda algorithm, **_: algorithm.restore_from_path(checkpoint))
+        .build_algo()
+    )
+    try:
+        assert_restored(restored, saved, iteration=3)
+        assert restored.train()["training_iteration"] == 4
     finally:
         restored.stop()
 

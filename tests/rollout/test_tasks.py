@@ -58,3 +58,20 @@ def test_config_tasks_are_lists_or_files(tmp_path) -> None:
     path.write_text("[]")
     with pytest.raises(TaskListError, match=r"^config.tasks: task list .*tasks.json lists no"):
         resolve_task_list(str(path))
+
+
+def test_unreadable_task_lists_are_one_clear_error(tmp_path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(TaskListError, match=r"task list .*deep.json is not valid JSON: nested"):
+        load_task_list(deep)
+    loop = tmp_path / "loop.json"
+    loop.symlink_to(loop)
+    with pytest.raises(TaskListError, match=r"task list .*loop.json cannot be read: .*symbolic"):
+        load_task_list(loop)
+    (tmp_path / "folder.json").mkdir()
+    with pytest.raises(TaskListError, match=r"task list .*folder.json is not a file"):
+        load_task_list(tmp_path / "folder.json")
+    (tmp_path / "nested.json").write_text(json.dumps({"chrome": [["a"]]}))
+    with pytest.raises(TaskListError, match=r"nested.json: domain 'chrome' must map to a list"):
+        load_task_list(tmp_path / "nested.json")

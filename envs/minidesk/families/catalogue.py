@@ -19,7 +19,7 @@ from envs.minidesk.families.ids import (
     parse_task_id,
     task_id,
 )
-from envs.minidesk.families.layout import TaskGen
+from envs.minidesk.families.layout import LayoutError, TaskGen
 from envs.minidesk.families.scroll_find import generate as scroll_find
 from envs.minidesk.families.select_dropdown import generate as select_dropdown
 from envs.minidesk.families.switch_tab import generate as switch_tab
@@ -69,7 +69,13 @@ def make_task(
     else:
         size = tuple(screen_size or DEFAULT_SCREEN)
     rng = random.Random(f"{family}/{level}/{seed}")
-    task = GENERATORS[family](TaskGen(rng, level, size))
+    try:
+        task = GENERATORS[family](TaskGen(rng, level, size))
+    except LayoutError as error:
+        raise LayoutError(
+            f"task {task_id(family, level, seed)} does not fit a {size[0]}x{size[1]} screen: "
+            f"{error} (use a larger screen or an easier level)"
+        ) from None
     tid = task_id(family, level, seed)
     task["id"] = tid
     task.setdefault("snapshot", "minidesk")

@@ -13,6 +13,10 @@ PLACE_TRIES = 400
 """Random positions tried for a widget (or a stack of rows) before the layout gives up."""
 
 
+class LayoutError(ValueError):
+    """A task's widgets do not fit its screen (a free level on a screen too small for it)."""
+
+
 class TaskGen:
     """Layout and sampling helpers for one task: its RNG, level, screen and the rects taken.
 
@@ -53,7 +57,7 @@ class TaskGen:
                 if not any(overlap(rect, t, 0) for t in self.taken):
                     self.taken.append(rect)
                     return rect
-            raise RuntimeError("grid is full")
+            raise LayoutError(f"the {self.size} grid has no free {cw}x{ch} cells left")
         for _ in range(PLACE_TRIES):
             x = self.rng.randint(8, max(8, self.w - w - 8))
             y = self.rng.randint(self.top + 4, max(self.top + 4, self.h - h - 8))
@@ -61,7 +65,7 @@ class TaskGen:
             if not any(overlap(rect, t, 6) for t in self.taken):
                 self.taken.append(rect)
                 return rect
-        raise RuntimeError(f"no room for a {w}x{h} widget on {self.size}")
+        raise LayoutError(f"no room for a {w}x{h} widget on a {self.size} screen")
 
     def row_rect(self, y_cells: int, x_cells: int = 0, w_cells: int | None = None) -> list[int]:
         """Grid row rect (grid levels) used by stacked layouts."""
@@ -87,7 +91,7 @@ class TaskGen:
             if not any(overlap(r, t, 4) for r in rects for t in self.taken):
                 self.taken.extend(rects)
                 return rects
-        raise RuntimeError(f"no room for {n} stacked rows on {self.size}")
+        raise LayoutError(f"no room for {n} stacked rows on a {self.size} screen")
 
 
 def overlap(a: list[int], b: list[int], margin: int) -> bool:

@@ -210,3 +210,77 @@ def test_longest_accepted_text_is_handled_quickly(env, task, prelude) -> None:
     env.step("pyautogui.hotkey('ctrl', 'v')")
     assert info["action_error"] is None and "env_error" not in info
     assert time.perf_counter() - t0 < 3.0
+
+
+HUGE = "9" * 400
+HEX = "0x" + "f" * 400
+HEX_HUGE = "0x" + "f" * 5000
+"""Past Python's 4,300-digit limit on printing ints: the reason must not print it in decimal."""
+EXTREME_NUMBERS = [
+    f"pyautogui.click(x={HUGE}, y=1)",
+    f"pyautogui.click(x=1, y=-{HUGE})",
+    f"pyautogui.click(({HUGE}, 1))",
+    f"pyautogui.doubleClick({HEX}, 1)",
+    f"pyautogui.click(x={HEX_HUGE}, y=1)",
+    f"pyautogui.scroll({HUGE})",
+    f"pyautogui.scroll(-{HUGE}, x=1, y=1)",
+    f"pyautogui.hscroll(1, x={HUGE}, y=1)",
+    f"pyautogui.moveRel({HUGE}, 1)",
+    f"pyautogui.moveRel(1, {HEX})",
+    f"pyautogui.dragRel(-{HEX}, 1)",
+    f"pyautogui.dragTo({HUGE}, 1)",
+    "pyautogui.dragTo(x=-1e308, y=1)",
+    "pyautogui.moveTo(1e309, 1)",
+    "pyautogui.moveTo(100001, 1)",
+    f"pyautogui.mouseDown(x=-{HUGE}, y=1)",
+    "pyautogui.mouseUp(1, -1e309)",
+    f"pyautogui.press('a', presses={HUGE})",
+    "pyautogui.press('a', presses=1e309)",
+    f"pyautogui.press('a', interval={HUGE})",
+    f"pyautogui.write('a', interval={HEX_HUGE})",
+    f"pyautogui.hotkey('ctrl', 'c', interval={HUGE})",
+    "pyautogui.click(1, 1, duration=1e309)",
+    f"pyautogui.click(x=1, y=1, clicks={HUGE})",
+    "time.sleep(1e308)",
+    f"time.sleep({HUGE})",
+    "time.sleep(1e309)",
+    "pyautogui.PAUSE = 1e309",
+    f"pyautogui.FAILSAFE = {HUGE}",
+]
+
+
+@pytest.mark.parametrize("code", EXTREME_NUMBERS, ids=range(len(EXTREME_NUMBERS)))
+def test_numbers_beyond_the_bound_are_rejected_naming_the_value(code: str) -> None:
+    with pytest.raises(ActionRejected) as err:
+        interpret(code)
+    reason = str(err.value)
+    assert reason.startswith("line 1: ") and len(reason) < 300, reason[:300]
+    assert "digits)" in reason or "inf" in reason or "e+308" in reason or "100001" in reason
+
+
+def test_env_step_returns_normally_on_extreme_numbers(env) -> None:
+    obs0, _ = env.reset(options={"task": "minidesk/click_button/easy/0"})
+    for code in EXTREME_NUMBERS + [
+        "pyautogui.click(x=" + "-" * 5000 + "1, y=1)",
+        "pyautogui.click(x=" + "(" * 500 + "1" + ")" * 500 + ", y=1)",
+        "pyautogui.click(x=" + "1+" * 3000 + "1, y=1)",
+        "pyautogui.write('" + "a" * 70_000 + "')",
+        f"pyautogui.click(x={'1' * 5000}, y=1)",
+    ]:
+        obs, reward, terminated, truncated, info = env.step(code)
+        assert info["action_valid"] is False and info["action_error"], code[:60]
+        assert info["commands"] == [] and reward == 0.0
+        assert (obs["screenshot"] == obs0["screenshot"]).all()
+        if terminated or truncated:
+            obs0, _ = env.reset(options={"task": "minidesk/click_button/easy/0"})
+
+
+def test_numbers_at_the_bound_and_negative_zero_are_accepted() -> None:
+    assert interpret("pyautogui.moveTo(-0.0, -0)") == [Command("moveTo", {"x": 0, "y": 0})]
+    assert interpret("pyautogui.click(x=100000, y=-100000)")[0].kwargs["x"] == 100_000
+    assert interpret("pyautogui.moveRel(0x10, -1e2)") == [
+        Command("moveTo", {"x": None, "y": None, "dx": 16, "dy": -100})
+    ]
+    assert interpret("pyautogui.PAUSE = 0.5; time.sleep(60)") == [
+        Command("sleep", {"seconds": 60.0})
+    ]

@@ -355,3 +355,74 @@ def test_reset_replaces_a_browser_that_died_between_episodes():
         assert info["instruction"].startswith("Click button") and env.browser.responsive()
     finally:
         env.close()
+
+
+# ------------------------------------------------------------------ state and input bounds
+
+
+def _typed_after_reset(env: MiniWoBEnv, held: str) -> str:
+    """Hold ``held`` with keyDown, reset, then type 'abc' into enter-text's field."""
+    env.reset(seed=0, options={"task": "enter-text"})
+    env.step(f"pyautogui.keyDown('{held}')")
+    env.reset(seed=0, options={"task": "enter-text"})
+    field = next(e for e in env.dom_elements() if e.tag.startswith("input"))
+    x, y = env.element_center(field)
+    env.step(f"pyautogui.click(x={x}, y={y}); pyautogui.write('abc')")
+    return env.browser.driver.execute_script("return document.querySelector('#tt').value")
+
+
+@browser
+@pytest.mark.parametrize("held", ["shift", "ctrl"])
+def test_keys_held_with_keydown_do_not_survive_reset(shared_env, held):
+    assert _typed_after_reset(shared_env, held) == "abc"
+
+
+@browser
+def test_the_screenshot_follows_a_scrolled_page(shared_env):
+    """click-pie is taller than the window: after a scroll, the screenshot shows what the
+    viewport shows, so a click where the screenshot shows a pixel lands on that pixel."""
+    shared_env.reset(seed=1, options={"task": "click-pie"})
+    driver = shared_env.browser.driver
+    driver.execute_script(  # a red bar at document y = 100 px
+        "var m = document.createElement('div'); m.style.cssText = 'position:absolute; left:0; "
+        "top:100px; width:160px; height:4px; background:rgb(255,0,0); z-index:99999'; "
+        "document.body.appendChild(m);"
+    )
+    obs, *_ = shared_env.step("pyautogui.scroll(-10, x=80, y=150)")
+    scrolled = driver.execute_script("return window.scrollY")
+    assert scrolled > 0
+    shot = obs["screenshot"]
+    red = [
+        row
+        for row in range(shot.shape[0])
+        if (shot[row, :, 0] > 250).all() and (shot[row, :, 1:] < 30).all()
+    ]
+    assert red and red[0] == 100 - scrolled
+
+
+@browser
+def test_a_huge_write_is_refused_before_any_input_is_sent(shared_env):
+    from envs.miniwob.env import MAX_TYPED_CHARS
+
+    shared_env.reset(seed=0, options={"task": "enter-text"})
+    field = next(e for e in shared_env.dom_elements() if e.tag.startswith("input"))
+    x, y = shared_env.element_center(field)
+    started = time.perf_counter()
+    text = "a" * 65_000
+    _, _, _, _, info = shared_env.step(f"pyautogui.click(x={x}, y={y}); pyautogui.write('{text}')")
+    assert time.perf_counter() - started < 10
+    assert not info["action_valid"] and f"{MAX_TYPED_CHARS}" in info["action_error"]
+    value = shared_env.browser.driver.execute_script("return document.querySelector('#tt').value")
+    assert value == ""  # nothing was typed, not even a prefix
+
+
+def test_an_unknown_key_error_prints_no_control_characters():
+    from envs.minidesk.interpreter import ActionRejected
+    from envs.miniwob.browser import webdriver_key
+
+    keys = {"enter": "\ue007", "\t": "\ue004", "\n": "\ue007", "\b": "\ue003"}
+    with pytest.raises(ActionRejected) as caught:
+        webdriver_key("no\x1bkey", keys)
+    message = str(caught.value)
+    assert message.isprintable(), repr(message)
+    assert "'no\\x1bkey'" in message and "enter" in message

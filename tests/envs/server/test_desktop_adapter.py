@@ -15,7 +15,7 @@ import pytest
 from remote_fakes import start_fake_vm
 from remote_helpers import TOKEN
 
-from envs.osworld import OSWorldEnv
+from envs.osworld import EnvServerRejectedError, OSWorldEnv
 from envs.server import serve
 from envs.server.desktop import (
     PYAUTOGUI_PREFIX,
@@ -248,3 +248,28 @@ def test_without_desktop_env_the_error_says_what_to_install() -> None:
     assert isinstance(
         make_desktop_backend(vm_address="127.0.0.1", implementation="running_vm").env, RunningVM
     )
+
+
+@pytest.mark.parametrize(
+    "task, reason",
+    [({"instruction": "no id"}, "no field 'id'"), ({"id": "x"}, "no field 'instruction'"),
+     ({**TYPE_TASK, "config": "gedit"}, "'config' must be a list"),
+     ({**TYPE_TASK, "config": ["gedit"]}, "list of objects"),
+     ({**TYPE_TASK, "evaluator": []}, "'evaluator' must be a dict"),
+     ("a" * 300, "bad task id"), ("broken", "not valid JSON")],
+)  # fmt: skip
+def test_a_malformed_osworld_task_is_a_400_before_the_vm_is_touched(
+    fake_vm, tmp_path, task, reason
+) -> None:
+    vm, vm_server = fake_vm
+    (tmp_path / "broken.json").write_text("{not json")
+    server = serve(lambda: _backend(vm_server, tasks_dir=str(tmp_path)), "127.0.0.1", 0, TOKEN,
+                   max_lifetime_s=60)  # fmt: skip
+    try:
+        env = OSWorldEnv(server.url, token=TOKEN, reset_retries=5, retry_backoff_s=10)
+        with pytest.raises(EnvServerRejectedError, match=f"HTTP 400: bad task.*{reason}"):
+            env.reset(options={"task": task})  # not retried: the backoff would take 10 s
+        assert vm.setups == [] and vm.commands == []
+        env.close()
+    finally:
+        server.shutdown()

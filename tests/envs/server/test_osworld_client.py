@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import gymnasium as gym
@@ -15,11 +16,12 @@ from envs.osworld import (
     ENV_ID,
     MAX_INSTRUCTION_BYTES,
     EnvServerError,
+    EnvServerRejectedError,
     OSWorldEnv,
     decode_instruction,
     make_rllib_env,
 )
-from envs.server import serve
+from envs.server import make_backend_factory, serve
 from envs.server.local import local_env
 
 FAST = {"reset_retries": 3, "retry_backoff_s": 0.01, "connect_timeout_s": 2.0}
@@ -115,6 +117,68 @@ def test_wrong_token_is_a_clear_error(counter_server) -> None:
     with pytest.raises(EnvServerError, match="HTTP 401") as caught:
         OSWorldEnv(counter_server.url, token="wrong", **FAST)
     assert caught.value.status == 401 and not caught.value.transient
+
+
+def test_only_no_answer_timeouts_and_5xx_are_retried() -> None:
+    statuses = [None, 408, 429, 500, 502, 503, 400, 401, 404, 409, 413]
+    transient = [EnvServerError("x", url="u", status=s).transient for s in statuses]
+    assert transient == [True] * 6 + [False] * 5
+
+
+def test_a_refused_reset_raises_at_once_with_the_servers_message(
+    minidesk_server, monkeypatch
+) -> None:
+    sleeps: list[float] = []
+    monkeypatch.setattr("envs.osworld.time.sleep", sleeps.append)
+    env = OSWorldEnv(minidesk_server.url, token=TOKEN)  # the reference's 8 tries, 1 s backoff
+    with pytest.raises(EnvServerRejectedError) as caught:
+        env.reset(options={"task": "minidesk/nope/easy/1"})
+    assert sleeps == []  # not retried
+    error = caught.value
+    assert error.status == 400 and not error.transient and error.url == minidesk_server.url
+    assert error.server_message.startswith("bad task: field 'task' = 'minidesk/nope/easy/1'")
+    assert "'nope'" in error.server_message and minidesk_server.url in str(error)
+    obs, _ = env.reset(options={"task": "minidesk/click_button/easy/1"})  # the env still works
+    assert obs in env.observation_space
+    env.close()
+
+
+def test_a_bad_task_in_a_rollout_is_a_recorded_env_error_not_a_stall(monkeypatch, caplog) -> None:
+    from rllib_arpo.core.coords import CoordinateSpace
+    from rllib_arpo.rollout.generation import TurnResponse
+    from rllib_arpo.rollout.loop import GroupRollout, RolloutSettings
+
+    def finish(requests: list) -> list[TurnResponse]:
+        text = "Thought: done\nAction: finished(content='')"
+        return [TurnResponse(text=text, token_ids=[1], logprobs=[-0.1]) for _ in requests]
+
+    servers = []
+
+    def served_minidesk() -> OSWorldEnv:  # one server per env, as in training
+        servers.append(serve(make_backend_factory("minidesk"), "127.0.0.1", 0, TOKEN,
+                             max_lifetime_s=60))  # fmt: skip
+        return OSWorldEnv(servers[-1].url, token=TOKEN, max_steps=3)
+
+    sleeps: list[float] = []
+    monkeypatch.setattr("envs.osworld.time.sleep", sleeps.append)
+    settings = RolloutSettings(group_size=2, max_steps=3, max_retries=1)
+    rollout = GroupRollout(served_minidesk, finish, CoordinateSpace.for_screen, settings)
+    try:
+        with caplog.at_level(logging.WARNING, logger="rllib_arpo.rollout.loop"):
+            tasks = ["minidesk/click_button/easy/1", "minidesk/nope/easy/1"]
+            trajectories, stats = rollout.run(tasks)
+        rollout.close()
+    finally:
+        for server in servers:
+            server.shutdown()
+    assert sleeps == []  # every try of the bad task failed at once
+    assert stats.dropped_episodes == 2 and stats.incomplete_groups == 1
+    assert stats.env_errors == 2 * (1 + settings.max_retries)
+    dropped = [t for t in trajectories if t.terminated_by.value == "env_error"]
+    assert {t.task_id for t in dropped} == {"minidesk/nope/easy/1"} and len(dropped) == 2
+    assert "HTTP 400: bad task: field 'task' = 'minidesk/nope/easy/1'" in caplog.text
+    done = [t for t in trajectories if t.task_id == "minidesk/click_button/easy/1"]
+    assert [t.terminated_by.value for t in done] == ["DONE", "DONE"]
 
 
 def test_reset_retries_transient_failures_with_backoff() -> None:
