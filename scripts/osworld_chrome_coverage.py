@@ -129,6 +129,8 @@ def summarize(rows: list[Row]) -> list[str]:
         if r.infeasible and r.status != "refused" and ((r.nothing or 0) > 0 or r.fail != 1.0)
     ]
     lines.append(f"infeasible tasks not scored 1 only on FAIL: {bad_infeasible or 'none'}")
+    unknown = [r.task_id for r in rows if r.reason.startswith("UnknownSiteError")]
+    lines.append(f"refused for a site MiniDesk does not simulate: {len(unknown)}")
     lines.append("refusals by reason:")
     lines += [f"  {count:3d}  {reason}" for reason, count in reasons.most_common()]
     return lines

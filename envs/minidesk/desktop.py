@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from envs.minidesk.chrome_profile import ChromeProfile
 from envs.minidesk.widgets import Rect, Theme, Widget, hit_test, inside, text_width
 
 logger = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ class Desktop:
         self.mouse = (width - 1, height - 1)  # parked in the corner: covers nothing at reset
         self.held: set[str] = set()
         self.history: list[HistoryEntry] = []
+        self.chrome = ChromeProfile()  # Chrome's profile files outlive the browser window
         self.files: dict[str, str] = {}
         self.trash: dict[str, str] = {}
         self._next_id = 1

@@ -19,7 +19,7 @@ from envs.minidesk.evaluators import evaluate
 from envs.minidesk.interpreter import Command, read_action
 from envs.minidesk.render import Renderer
 from envs.minidesk.setup_steps import SetupError, run_steps
-from envs.minidesk.tasks import TaskSet, default_test_data, validate_task
+from envs.minidesk.tasks import TaskSet, UnknownSiteError, default_test_data, validate_task
 from envs.spaces import Observation, ResetResult, StepResult, encode_instruction, env_spaces
 from rllib_arpo.core.images import encode_png
 
@@ -129,6 +129,8 @@ class MiniDeskEnv(gym.Env):
         self.done = True
         self.last_action: str | None = None
         self.setup_warnings: list[str] = []
+        self.unknown_sites = 0
+        """Tasks refused so far because they need a site MiniDesk does not simulate."""
         self._instruction = encode_instruction("")
         self._last_obs: Observation | None = None
 
@@ -187,7 +189,11 @@ class MiniDeskEnv(gym.Env):
         if spec is None:
             spec = self._sample_task()
         t0 = time.perf_counter()
-        self.task_id, task = self.resolve_task(spec)
+        try:
+            self.task_id, task = self.resolve_task(spec)
+        except UnknownSiteError:
+            self.unknown_sites += 1
+            raise
         self.task = task
         meta = task.get("minidesk", {})
         if meta.get("screen_size") and tuple(meta["screen_size"]) != self.screen_size:
@@ -275,5 +281,6 @@ class MiniDeskEnv(gym.Env):
             "task_id": self.task_id,
             "instruction": self.task["instruction"] if self.task else "",
             "step": self.steps,
+            "unknown_sites": self.unknown_sites,
             **extra,
         }

@@ -19,12 +19,14 @@ import logging
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import ParseResult, parse_qs, urlparse, urlunparse
+from urllib.parse import parse_qs, urlparse
 
 from envs.minidesk.apps.browser import Browser
-from envs.minidesk.apps.urls import display_url
+from envs.minidesk.apps.urls import compare_urls, display_url
+from envs.minidesk.chrome_evaluators import BROWSER_STATE_GETTERS, BROWSER_STATE_METRICS
 from envs.minidesk.dates import DAY_OF_WEEK, MONTH, MONTH_FULL
 from envs.minidesk.desktop import Desktop
+from envs.minidesk.relative_time import relative_day
 from envs.minidesk.setup_steps import SetupError, run_steps
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,10 @@ def metric(fn: Metric) -> Metric:
     """Register a metric as ``METRICS[fn.__name__]`` (a task's evaluator ``func``)."""
     METRICS[fn.__name__] = fn
     return fn
+
+
+GETTERS.update(BROWSER_STATE_GETTERS)  # Chrome's own state: chrome_evaluators.py
+METRICS.update(BROWSER_STATE_METRICS)
 
 
 # ------------------------------------------------------------------------------ getters
@@ -143,26 +149,6 @@ def get_rule(desk: Desktop, config: dict[str, Any]) -> Any:
     return config["rules"]
 
 
-def relative_day(rule: str, now: dt.datetime) -> dt.datetime:
-    """OSWorld's ``relativeTime`` vocabulary (the subset with fixed meaning)."""
-    if rule == "tomorrow":
-        return now + dt.timedelta(days=1)
-    if rule == "today" or rule == "this month":
-        return now
-    m = re.fullmatch(r"(\d+)(st|nd|rd|th) next month", rule)
-    if m:
-        year = now.year + 1 if now.month == 12 else now.year
-        month = now.month + 1 if now.month < 12 else 1
-        return dt.datetime(year, month, int(m.group(1)))
-    if rule == "next Monday":
-        return now + dt.timedelta(days=(6 - now.weekday()) + 1)
-    if rule == "next Friday":
-        return now + dt.timedelta(
-            days=(4 - now.weekday()) if now.weekday() < 4 else (6 - now.weekday()) + 5
-        )
-    raise ValueError(f"unsupported relativeTime {rule!r}")
-
-
 def apply_rules_to_time_format(fmt: str, day: dt.datetime) -> str:
     """OSWorld's ``apply_rules_to_timeFormat`` (same placeholders, same order)."""
     fmt = fmt.replace("{DoW}", DAY_OF_WEEK[day.weekday()], 1)
@@ -196,7 +182,8 @@ def get_rule_relativeTime(desk: Desktop, config: dict[str, Any]) -> dict[str, An
         for key, rule in (("from", rel["from"]), ("to", rel["to"])):
             if key in rules["expected"]:
                 rules["expected"][key] = apply_rules_to_time_format(
-                    rules["expected"][key], relative_day(rule, desk.now)
+                    rules["expected"][key],
+                    relative_day(rule, desk.now, rel["from"] if key == "to" else None),
                 )
     return rules
 
@@ -256,31 +243,6 @@ def is_expected_url_pattern_match(result: Any, rules: dict[str, Any]) -> float:
         return 0.0
     url = result["url"] if isinstance(result, dict) else result
     return 1.0 if all(re.search(p, url) for p in rules["expected"]) else 0.0
-
-
-def compare_urls(url1: str | None, url2: str | None, full: bool = True) -> bool:
-    """OSWorld's URL normalization: scheme default http, lower-case host without ``www.``,
-    ``/`` path dropped."""
-    if url1 is None or url2 is None:
-        return url1 == url2
-
-    def norm(url: str) -> str:
-        p = urlparse(url)
-        scheme = (p.scheme or "http").lower()
-        netloc = p.netloc.lower().replace("www.", "")
-        path = p.path if p.path != "/" else ""
-        return urlunparse(
-            ParseResult(
-                scheme,
-                netloc,
-                path,
-                p.params if full else "",
-                p.query if full else "",
-                p.fragment if full else "",
-            )
-        )
-
-    return norm(url1) == norm(url2)
 
 
 @metric

@@ -17,7 +17,9 @@ from envs.minidesk import document as D
 from envs.minidesk.apps.browser import Browser
 from envs.minidesk.apps.editor import Editor
 from envs.minidesk.apps.sites.delta import DELTA_AIRPORTS
+from envs.minidesk.chrome_expert import browser_state_expert
 from envs.minidesk.evaluators import GETTERS, METRICS, relative_day
+from envs.minidesk.expert_routes import route_step
 from envs.minidesk.widgets import Widget, centre
 from rllib_arpo.core.actions import Action, format_response
 from rllib_arpo.core.coords import CoordinateSpace
@@ -438,7 +440,15 @@ class _Expert:
     def osworld(self) -> Step:
         if self.solved():
             return self.done()
+        routed = route_step(self)
+        if routed is not None:
+            return routed
+        state_script = browser_state_expert(self.task)
+        if state_script is not None:
+            return state_script(self)
         func = self.task["evaluator"]["func"]
+        if not isinstance(func, str):
+            raise ExpertStuck(f"task {self.task['id']!r}: no expert for the evaluator funcs {func}")
         handler = {
             "check_history_deleted": self.history_task,
             "is_expected_url_pattern_match": self.url_pattern_task,

@@ -23,6 +23,7 @@ from envs.minidesk.apps.browser import Browser
 from envs.minidesk.apps.editor import Editor
 from envs.minidesk.apps.files import HOME, Files
 from envs.minidesk.apps.form import FormApp
+from envs.minidesk.apps.sites.catalogue import simulated
 from envs.minidesk.desktop import Desktop, Window
 from envs.minidesk.document import ELEMENT_KINDS, Element
 from envs.minidesk.interpreter import ActionRejected, interpret
@@ -38,7 +39,7 @@ APP_NAMES = {"browser": BROWSER_COMMANDS, "editor": EDITOR_COMMANDS, "files": FI
 STEP_PARAMS: dict[str, dict[str, tuple[type, ...]]] = {
     "launch": {"command": (list, str), "shell": (bool,)},
     "open": {"path": (str,)},
-    "execute": {"command": (list, str), "shell": (bool,), "stdout": (str,), "stderr": (str,)},
+    "execute": {"command": (list, str), "shell": (bool, str), "stdout": (str,), "stderr": (str,)},
     "command": {"command": (list, str), "shell": (bool,)},
     "sleep": {"seconds": (int, float)},
     "activate_window": {"window_name": (str,), "strict": (bool,), "by_class": (bool,)},
@@ -217,6 +218,9 @@ def _python_code(argv: list[str]) -> str | None:
 
 
 def _check_command(params: dict[str, Any]) -> None:
+    shell = params.get("shell", False)
+    if isinstance(shell, str) and shell not in ("true", "false"):  # OSWorld files write "true"
+        raise StepParamError("shell", f"must be a bool or 'true'/'false', got {shell!r:.40}")
     command = params["command"]
     if isinstance(command, str):
         try:
@@ -337,7 +341,7 @@ def browser(desk: Desktop, launch: bool = True) -> Browser | None:
     if win is None and launch:
         app = Browser(desk)
         desk.open_window(app)
-        app.open_tab()
+        app.open_startup_tabs()
         return app
     return win.app if win else None  # type: ignore[return-value]
 
@@ -394,6 +398,8 @@ def _execute(desk: Desktop, command: list | str, shell: bool = False, **_: Any) 
             if cmd.name not in ("WAIT", "DONE", "FAIL"):
                 desk.apply(cmd.name, cmd.kwargs)
         return None
+    if isinstance(command, str) and desk.chrome.run_shell(command):
+        return None  # the jq edit of Chrome's Preferences
     return _launch(desk, argv)
 
 
@@ -435,13 +441,18 @@ _activate_window = _window_step(Desktop.raise_window)
 _close_window = _window_step(Desktop.close_window)
 
 
-def _chrome_open_tabs(desk: Desktop, urls_to_open: list[str]) -> None:
+def _chrome_open_tabs(desk: Desktop, urls_to_open: list[str]) -> str | None:
     app = browser(desk)
     for url in urls_to_open:
         app.open_tab(str(url))
+    app.close_default_tab()  # as OSWorld's step closes the page Chrome started with
     win = desk.find_app("browser")
     if win is not None:
         desk.raise_window(win)
+    unknown = [str(u) for u in urls_to_open if not simulated(str(u))]
+    if unknown:
+        return f"not simulated, shown as 'This site can't be reached': {', '.join(unknown)}"
+    return None
 
 
 def _chrome_close_tabs(desk: Desktop, urls_to_close: list[str]) -> None:

@@ -29,8 +29,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import envs.minidesk.site_getters  # noqa: F401 - registers the site getters before any check
 from envs.minidesk.evaluators import GETTERS, METRICS
 from envs.minidesk.setup_steps import STEP_PARAMS, StepParamError, check_parameters
+from envs.minidesk.site_check import unknown_sites
 
 OPTIONAL_STR_FIELDS = ("snapshot", "source", "trajectory")
 TEST_DATA_FOLDERS = ("tasks", "noisy_tasks")
@@ -44,6 +46,11 @@ INDEX_PATTERN = "test_*.json"
 class TaskError(ValueError):
     """A task (or index) file that cannot be read or does not follow the schema; the message
     names the file (or the task id) and the field."""
+
+
+class UnknownSiteError(TaskError):
+    """A task that needs a web site MiniDesk does not simulate (``site_check``); the message
+    names the file (or the task id) and the site."""
 
 
 def _fail(origin: str, field: str, problem: str) -> TaskError:
@@ -138,12 +145,20 @@ def validate_task(task: Any, origin: str | None = None) -> dict[str, Any]:
         )
     if "postconfig" in ev:
         _validate_steps(ev["postconfig"], origin, "evaluator.postconfig")
+    missing = unknown_sites(task)
+    if missing:
+        raise UnknownSiteError(
+            f"{origin}: site {missing[0]!r} is not simulated by MiniDesk"
+            + (f" (nor {', '.join(map(repr, missing[1:]))})" if missing[1:] else "")
+        )
     return task
 
 
 def _check_func(name: Any, origin: str, field: str) -> None:
     if not isinstance(name, str):
         raise _fail(origin, field, f"must be a str, got {_typename(name)}")
+    if name == "":
+        raise _fail(origin, field, "empty: the task file has no evaluator, so it cannot be scored")
     if name not in METRICS:
         raise _fail(origin, field, f"unknown metric {name!r}; known: {', '.join(sorted(METRICS))}")
 

@@ -147,7 +147,7 @@ def _listed(task: dict) -> None:
 def test_expert_and_evaluator_failures_are_the_episodes_error(tmp_path) -> None:
     task_dir = _copy_test_data(tmp_path)
     history = ORIGINAL_IDS[0]
-    # The expert cannot read a list of funcs (a TypeError in the expert) ...
+    # The expert has no route for a list of funcs (a clear ExpertStuck) ...
     _edit_task(task_dir, APPLE, _listed)
     # ... nor a history rule without keywords (a KeyError in the expert and the metric).
     _edit_task(task_dir, history, lambda t: t["evaluator"]["expected"]["rules"].pop("keywords"))
@@ -158,9 +158,12 @@ def test_expert_and_evaluator_failures_are_the_episodes_error(tmp_path) -> None:
     code, _, stderr = _eval(tmp_path, "--task-dir", task_dir)
     assert code == 0, stderr
     episodes = _episodes(tmp_path / "out")
-    for task_id, error in [(APPLE, "TypeError"), (history, "KeyError: 'keywords'")]:
+    for task_id, error in [
+        (APPLE, "no expert for the evaluator funcs"),
+        (history, "the expert cannot read this task: KeyError: 'keywords'"),
+    ]:
         assert episodes[task_id]["format_error"] and episodes[task_id]["steps"] == 1
-        assert "the expert cannot read this task" in episodes[task_id]["error"]
+        assert "expert stuck" in episodes[task_id]["error"]
         assert error in episodes[task_id]["error"]
     seatgeek = episodes[SEATGEEK]
     assert seatgeek["terminated_by"] == "max_steps" and not seatgeek["env_error"]

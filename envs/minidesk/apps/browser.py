@@ -13,17 +13,41 @@ from urllib.parse import urlencode
 
 from envs.minidesk import document as D
 from envs.minidesk.apps import sites
+from envs.minidesk.apps.sites.chrome_settings import BOOKMARKS_URL
+from envs.minidesk.apps.sites.profile_sites import SITE_COOKIES
 from envs.minidesk.apps.urls import (
     CLEAR_DATA_URL,
     HISTORY_URL,
     NEW_TAB_URL,
+    SETTINGS_URL,
     display_url,
     normalize_typed_url,
 )
 from envs.minidesk.desktop import App, Desktop
 from envs.minidesk.widgets import Rect, TextBuffer, Widget, text_width
 
-MENU_ITEMS = (("New tab", "new_tab"), ("History", "history"), ("Clear browsing data", "clear"))
+MENU_ITEMS = (
+    ("New tab", "new_tab"),
+    ("Reopen closed tab", "reopen"),
+    ("History", "history"),
+    ("Bookmark this tab", "bookmark"),
+    ("Bookmarks", "bookmarks"),
+    ("Create shortcut...", "shortcut"),
+    ("Clear browsing data", "clear"),
+    ("Settings", "settings"),
+)
+DESKTOP_DIR = "/home/user/Desktop"
+"""Where "Create shortcut..." saves the shortcut's ``.desktop`` file."""
+
+
+def shortcut_file(name: str, url: str) -> tuple[str, str]:
+    """(path, content) of the desktop entry Chrome writes for a shortcut named ``name``."""
+    slug = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-") or "site"
+    content = (
+        "#!/usr/bin/env xdg-open\n[Desktop Entry]\nVersion=1.0\nTerminal=false\n"
+        f"Type=Application\nName={name}\nExec=google-chrome {url}\nIcon=chrome-{slug}\n"
+    )
+    return f"{DESKTOP_DIR}/chrome-{slug}-Default.desktop", content
 
 
 class Tab(D.DocHost):
@@ -85,6 +109,8 @@ class Browser(App):
         self.omni = TextBuffer(max_chars=D.INPUT_MAX_CHARS)
         self.omni_focus = False
         self.menu_open = False
+        self.closed: list[tuple[int, str]] = []  # (index, URL) of closed tabs, newest last
+        self.shortcut: TextBuffer | None = None  # the "Create shortcut?" dialog's name field
         self._content_width = 400
 
     def title(self) -> str:
@@ -110,8 +136,20 @@ class Browser(App):
         self._record(tab)
         return tab
 
+    def open_startup_tabs(self) -> None:
+        """What launching Chrome opens: the profile's startup pages, else a new tab page."""
+        for url in self.desk.chrome.startup_urls() or [NEW_TAB_URL]:
+            self.open_tab(url)
+
+    def close_default_tab(self) -> None:
+        """Close the new tab page Chrome started with, once other tabs are open."""
+        if len(self.tabs) > 1 and self.tabs[0].url == NEW_TAB_URL:
+            self.close_tab(0)
+
     def close_tab(self, index: int) -> None:
         if 0 <= index < len(self.tabs):
+            if self.tabs[index].url != NEW_TAB_URL:
+                self.closed.append((index, self.tabs[index].url))
             del self.tabs[index]
             if index < self.active or self.active >= len(self.tabs):
                 self.active = max(0, self.active - 1)
@@ -119,6 +157,31 @@ class Browser(App):
             win = self.desk.find_app("browser")
             if win is not None:
                 self.desk.close_window(win)
+
+    def reopen_closed_tab(self) -> None:
+        """Ctrl+Shift+T: the last closed tab comes back at its place."""
+        if self.closed:
+            index, url = self.closed.pop()
+            tab = Tab(self, url)
+            index = min(index, len(self.tabs))
+            self.tabs.insert(index, tab)
+            self.activate(index)
+            tab.ensure_doc(self._content_width)
+            self._record(tab)
+
+    def bookmark_current(self) -> None:
+        """Ctrl+D: bookmark the active tab on the bookmarks bar."""
+        tab = self.current
+        if tab is not None and tab.url != NEW_TAB_URL:
+            self.desk.chrome.add_bookmark(tab.url, tab.title or display_url(tab.url))
+
+    def create_shortcut(self) -> None:
+        """Save the shortcut the dialog names (the page's title unless edited) on the desktop."""
+        tab, buf = self.current, self.shortcut
+        self.shortcut = None
+        if tab is not None and buf is not None and buf.text.strip():
+            path, content = shortcut_file(buf.text.strip(), tab.url)
+            self.desk.files[path] = content
 
     def activate(self, index: int) -> None:
         if 0 <= index < len(self.tabs):
@@ -157,6 +220,9 @@ class Browser(App):
     def _record(self, tab: Tab) -> None:
         if not tab.url.startswith("chrome://"):
             self.desk.add_history(tab.url, tab.title or display_url(tab.url))
+            host = sites.canonical(tab.url).split("/", 1)[0]
+            if host in SITE_COOKIES:
+                self.desk.chrome.set_cookies(tab.url, SITE_COOKIES[host], self.desk.now.timestamp())
 
     # ------------------------------------------------------------------ frame
     def build(self, desk: Desktop, rect: Rect, prefix: str) -> list[Widget]:
@@ -285,7 +351,58 @@ class Browser(App):
                         on_click=lambda *a, key=key: self._menu(key),
                     )
                 )
+        if self.shortcut is not None:
+            out.extend(self._shortcut_dialog(rect, p + "shortcut."))
         return out
+
+    def _shortcut_dialog(self, rect: Rect, p: str) -> list[Widget]:
+        """The "Create shortcut?" dialog: the name field and Create / Cancel."""
+        t = self.desk.theme
+        buf = self.shortcut
+        cx, w = (rect[0] + rect[2]) // 2, min(rect[2] - rect[0] - 8, 300)
+        x0, y0 = cx - w // 2, rect[1] + 3 * t.row
+        box = (x0, y0, x0 + w, y0 + 4 * t.row)
+
+        def close(*_: Any) -> None:
+            self.shortcut = None
+
+        look = {"focused": True, "placeholder": "Name", **buf.look()}
+        bw = 70
+        by = (box[3] - t.row - 4, box[3] - 4)
+        return [
+            Widget("popup", box, "", p + "box", {}, on_click=lambda *a: None),
+            Widget(
+                "heading",
+                (x0 + 8, y0 + 4, box[2] - 8, y0 + t.row),
+                "Create shortcut?",
+                p + "title",
+                {},
+            ),
+            Widget(
+                "input",
+                (x0 + 8, y0 + t.row + 8, box[2] - 8, y0 + 2 * t.row + 4),
+                buf.text,
+                p + "name",
+                look,
+                on_click=lambda *a: None,
+            ),
+            Widget(
+                "button",
+                (box[2] - 2 * bw - 12, by[0], box[2] - bw - 12, by[1]),
+                "Cancel",
+                p + "cancel",
+                {},
+                on_click=close,
+            ),
+            Widget(
+                "button",
+                (box[2] - bw - 6, by[0], box[2] - 6, by[1]),
+                "Create",
+                p + "create",
+                {"fill": (26, 115, 232)},
+                on_click=lambda *a: self.create_shortcut(),
+            ),
+        ]
 
     def _menu(self, key: str) -> None:
         self.menu_open = False
@@ -295,13 +412,35 @@ class Browser(App):
             self.open_tab(HISTORY_URL)
         elif key == "clear":
             self.open_tab(CLEAR_DATA_URL)
+        elif key == "settings":
+            self.open_tab(SETTINGS_URL)
+        elif key == "bookmarks":
+            self.open_tab(BOOKMARKS_URL)
+        elif key == "bookmark":
+            self.bookmark_current()
+        elif key == "reopen":
+            self.reopen_closed_tab()
+        elif key == "shortcut" and self.current is not None:
+            tab = self.current
+            self.shortcut = TextBuffer(tab.title or display_url(tab.url), max_chars=200)
+            self.shortcut.select_all()
 
     # ------------------------------------------------------------------ keyboard
     def key(self, desk: Desktop, key: str, mods: frozenset[str]) -> bool:
         tab = self.current
+        if self.shortcut is not None:
+            if key == "escape":
+                self.shortcut = None
+            elif self.shortcut.key(key, mods, desk.clipboard) == "enter":
+                self.create_shortcut()
+            return True
+        if "ctrl" in mods and "shift" in mods and key in ("t", "o"):
+            self.reopen_closed_tab() if key == "t" else self.open_tab(BOOKMARKS_URL)
+            return True
         if "ctrl" in mods:
             shortcuts = {
                 "t": lambda: self.open_tab(),
+                "d": lambda: self.bookmark_current(),
                 "w": lambda: self.close_tab(self.active),
                 "l": lambda: self._focus_omni(),
                 "h": lambda: self.open_tab(HISTORY_URL),
@@ -351,14 +490,22 @@ class Browser(App):
         self.omni.set_text(tab.url if tab and tab.url != NEW_TAB_URL else "")
         self.omni.select_all()
 
+    def _text_field(self) -> TextBuffer | None:
+        """The browser's own field that typing goes to: the shortcut dialog's, the address bar."""
+        if self.shortcut is not None:
+            return self.shortcut
+        return self.omni if self.omni_focus else None
+
     def type(self, desk: Desktop, text: str) -> None:
         tab = self.current
-        if self.omni_focus:
+        field = self._text_field()
+        if field is not None:
             for i, run in enumerate(text.split("\n")):
                 if i:
                     self.key(desk, "enter", frozenset())
-                if run and self.omni_focus:
-                    self.omni.insert(run)
+                field = self._text_field()  # Enter may have closed it
+                if run and field is not None:
+                    field.insert(run)
             return
         if tab is not None and tab.doc is not None:
             D.type_text(tab.doc, tab, text, desk.clipboard)

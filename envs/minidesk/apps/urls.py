@@ -6,7 +6,7 @@ both navigate; neither imports the other for these.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import ParseResult, urlencode, urlparse, urlunparse
 
 NEW_TAB_URL = "chrome://newtab/"
 HISTORY_URL = "chrome://history/"
@@ -40,3 +40,28 @@ def normalize_typed_url(text: str) -> str:
     if " " not in text and "." in text:
         return "https://" + text
     return f"{SEARCH_URL}?" + urlencode({"q": text})
+
+
+def compare_urls(url1: str | None, url2: str | None, full: bool = True) -> bool:
+    """OSWorld's URL normalization: scheme default http, lower-case host without ``www.``,
+    ``/`` path dropped."""
+    if url1 is None or url2 is None:
+        return url1 == url2
+
+    def norm(url: str) -> str:
+        p = urlparse(url)
+        scheme = (p.scheme or "http").lower()
+        netloc = p.netloc.lower().replace("www.", "")
+        path = p.path if p.path != "/" else ""
+        return urlunparse(
+            ParseResult(
+                scheme,
+                netloc,
+                path,
+                p.params if full else "",
+                p.query if full else "",
+                p.fragment if full else "",
+            )
+        )
+
+    return norm(url1) == norm(url2)

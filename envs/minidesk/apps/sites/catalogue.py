@@ -70,6 +70,22 @@ def build_page(url: str, ctx: PageCtx) -> Page:
     return unreachable_page(ctx, url, host)
 
 
+SIMULATED_HOSTS = frozenset(
+    [prefix.split("/", 1)[0] for prefix, _ in DYNAMIC]
+    + [key.split("/", 1)[0] for key in STATIC_PAGES]
+)
+"""Hosts with pages of their own (dynamic or static); generic hosts aside (``is_generic``)."""
+
+
+def simulated(url: str) -> bool:
+    """Whether the catalogue has pages for ``url``'s site (a ``chrome://`` page, a host of
+    ``SIMULATED_HOSTS``, a generic host), i.e. it does not open Chrome's "can't be reached"."""
+    if url.startswith("chrome://"):
+        return True
+    host = canonical(url).split("/", 1)[0]
+    return host in SIMULATED_HOSTS or is_generic(host)
+
+
 def run_script(name: str, browser: Any, tab: Any, doc: Any, el: Element) -> None:
     """Run the page script ``name`` (an element's ``action``/``on_change``); unknown names do
     nothing, as a page without that handler would."""

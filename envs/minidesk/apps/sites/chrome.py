@@ -1,9 +1,11 @@
-"""Chrome's own pages: the new tab page, History, Settings and "Clear browsing data".
+"""Chrome's own pages: the new tab page, History and "Clear browsing data" (Settings, flags and
+bookmarks: ``chrome_settings.py``).
 
 OSWorld task 44ee5668 (delete the YouTube entries of the browsing history) is scored by
 ``check_history_deleted`` on the ``history`` getter (Chrome's History database; here the
 desktop's history): no remaining URL may contain the keyword. History's search, "Select all",
-"Delete selected" and the "Clear browsing data" page change that history as Chrome's do.
+"Delete selected" and the "Clear browsing data" page change that history as Chrome's do; the
+latter also deletes cookies (7b6c7e24, ``is_cookie_deleted`` on ``cookie_data``).
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
+from envs.minidesk.apps.sites.chrome_settings import SETTINGS_PAGES, search_in
 from envs.minidesk.apps.sites.page import Page, PageCtx, blocks_page, script
 from envs.minidesk.apps.urls import CLEAR_DATA_URL, HISTORY_URL, SETTINGS_URL, normalize_typed_url
 from envs.minidesk.document import Element, Flow
@@ -116,8 +119,7 @@ def history_page(ctx: PageCtx, query: dict[str, str]) -> Page:
 @script
 def history_search(browser: Any, tab: Any, doc: Any, el: Element) -> None:
     """History's search box and button: reload ``chrome://history`` with the query."""
-    q = doc.values.get("q", "")
-    browser.navigate(tab, HISTORY_URL + (("?" + urlencode({"q": q})) if q else ""))
+    search_in(browser, tab, doc, HISTORY_URL)
 
 
 @script
@@ -167,12 +169,14 @@ def clear_data_page(ctx: PageCtx, query: dict[str, str]) -> Page:
 
 @script
 def clear_data(browser: Any, tab: Any, doc: Any, el: Element) -> None:
-    """ "Clear data": delete the history of the chosen time range (when "Browsing history" is
+    """ "Clear data": delete the history and the cookies of the chosen time range (those
     ticked), then show Settings."""
     desk = browser.desk
+    horizon = desk.now.timestamp() - RANGE_S[doc.values.get("range") or "hour"]
     if doc.values.get("history"):
-        horizon = desk.now.timestamp() - RANGE_S[doc.values.get("range") or "hour"]
         desk.history = [e for e in desk.history if e.visit_time < horizon]
+    if doc.values.get("cookies"):
+        desk.chrome.delete_cookies(since=horizon)
     browser.navigate(tab, SETTINGS_URL)
 
 
@@ -180,18 +184,6 @@ def clear_data(browser: Any, tab: Any, doc: Any, el: Element) -> None:
 def clear_cancel(browser: Any, tab: Any, doc: Any, el: Element) -> None:
     """ "Cancel": back to Settings, nothing deleted."""
     browser.navigate(tab, SETTINGS_URL)
-
-
-def settings_page(ctx: PageCtx, query: dict[str, str]) -> Page:
-    """``chrome://settings``: links to "Clear browsing data" and History."""
-    return blocks_page(
-        ctx,
-        "Settings",
-        [
-            ("h1", "Settings"),
-            ("links", [("Clear browsing data", CLEAR_DATA_URL), ("History", HISTORY_URL)]),
-        ],
-    )
 
 
 def unknown_page(ctx: PageCtx, query: dict[str, str]) -> Page:
@@ -203,6 +195,6 @@ CHROME_PAGES: dict[str, Callable[[PageCtx, dict[str, str]], Page]] = {
     "newtab": newtab_page,
     "history": history_page,
     "settings/clearBrowserData": clear_data_page,
-    "settings": settings_page,
+    **SETTINGS_PAGES,
 }
 """``chrome://<name>`` page builders by name (query and trailing slash stripped)."""
