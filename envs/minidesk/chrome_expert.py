@@ -11,13 +11,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
-from envs.minidesk.apps.sites.chrome_settings import BOOKMARKS_URL, FLAGS_URL, SETTINGS
+from envs.minidesk.apps.sites import cars
+from envs.minidesk.apps.sites.chrome_settings import (
+    BOOKMARKS_URL,
+    FLAGS_URL,
+    PASSWORD_MANAGER,
+    SETTINGS,
+)
+from envs.minidesk.apps.sites.delta import BOOK_URL as DELTA_BOOK_URL
+from envs.minidesk.apps.sites.delta import DELTA_AIRPORTS, FARE_TAB_SELECTED
+from envs.minidesk.apps.sites.delta import HOME_URL as DELTA_HOME
 from envs.minidesk.apps.urls import CLEAR_DATA_URL
 from envs.minidesk.chrome_profile import FONT_SIZES
+from envs.minidesk.expert_routes import find_route, task_site, url_goal
 from rllib_arpo.core.actions import Action
 
 Step = tuple[Action, str]
+SETTINGS_PAGES = (SETTINGS.rstrip("/"), PASSWORD_MANAGER.rstrip("/"))
+"""URL prefixes of the pages reached from the menu's Settings by links."""
 Script = Callable[[Any], Step]
 
 
@@ -141,6 +154,112 @@ def shortcut(ex: Any) -> Step:
     return ex.click(ex.find(p + "shortcut.create"), "I click Create.")
 
 
+def chrome_page(ex: Any) -> Step:
+    """A ``chrome://`` page the evaluator names by URL: the menu's Settings, then the shortest
+    chain of links through the settings pages to it."""
+    goal = url_goal(ex.task)
+    if goal is None:
+        raise ValueError("the evaluator reads more than the active URL")
+    step = ex.goto_tab(lambda u: u.startswith(SETTINGS_PAGES))
+    if step is not None:
+        return step
+    app, p = ex.browser()
+    url, width = app.current.url, app.current.width or app._content_width
+    path = find_route(url, goal, app.page_ctx(width)) if url.startswith(SETTINGS_PAGES) else None
+    if path == []:
+        return ex.done()
+    if path is None:
+        if not app.menu_open:
+            return ex.click(ex.find(p + "menu"), "I open Chrome's menu.")
+        return ex.click(ex.find(p + "menu.settings"), "I open Settings.")
+    doc, prefix = ex.page()
+    link = next(e for e in doc.elements if e.kind == "link" and e.href == path[0] and doc.shown(e))
+    return ex.doc_click(doc, prefix, link, f"I click '{link.text}'.")
+
+
+def _query(url: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def delta_flights(ex: Any) -> Step:
+    """delta.com's Book tab: One Way, the airports, the departure date, "Shop with Miles" as the
+    fare tab the rule names, Search; on the results page, the other fare tab when it is wrong."""
+    want = _rules(ex)["expected"]
+    miles = want["category"] == "Miles"
+    day = ex.rule_day().date().isoformat()
+    for code in (want["start"], want["end"]):
+        if code not in dict(DELTA_AIRPORTS):
+            raise ValueError(f"airport {code} not in the catalogue")
+    step = ex.visit("delta.com", DELTA_HOME)
+    if step is not None:
+        return step
+    url = ex.browser()[0].current.url
+    if url.startswith(DELTA_BOOK_URL):
+        q = _query(url)
+        if (q.get("from"), q.get("to"), q.get("departureDate")) != (
+            want["start"],
+            want["end"],
+            day,
+        ):
+            return ex.page_link("Book")
+        return ex.page_link(want["category"])
+    if url.split("?")[0] != DELTA_HOME:
+        return ex.open_url(DELTA_HOME)
+    doc, prefix = ex.page()
+    goals = [
+        {"op": "select", "name": "section", "value": "book"},
+        {"op": "select", "name": "trip", "value": "oneway"},
+        {"op": "select", "name": "origin", "value": want["start"]},
+        {"op": "select", "name": "destination", "value": want["end"]},
+    ]
+    for goal in goals:
+        step = ex.doc_goal(doc, prefix, goal)
+        if step is not None:
+            return step
+    if doc.values.get("depart") != day:
+        return ex.pick_date(doc, prefix, doc.by_name("depart"), day)
+    if bool(doc.values.get("miles")) != miles:
+        return ex.doc_goal(doc, prefix, {"op": "check", "name": "miles", "value": miles})
+    search = next(e for e in doc.elements if e.text == "Search flights")
+    return ex.doc_click(doc, prefix, search, "I search for flights.")
+
+
+def cars_search(ex: Any) -> Step:
+    """cars.com: the home form's fields the rule names (ZIP typed), Search; then the results
+    filters (the fuel type, and any search value still wrong), each of which reloads the page."""
+    want = _rules(ex)["expected"]
+    fields = {cars.FIELDS[key]: str(value) for key, value in want.items()}
+    step = ex.visit("cars.com", cars.HOME_URL)
+    if step is not None:
+        return step
+    url = ex.browser()[0].current.url
+    doc, prefix = ex.page()
+    names = {e.name for e in doc.elements if e.name}
+    if url.startswith(cars.RESULTS_URL):
+        q = _query(url)
+        for key, value in want.items():
+            if q.get(key, "") == str(value):
+                continue
+            name = cars.FIELDS[key]
+            op = "text" if name == "zip" else "select"
+            goal = {"op": op, "name": name, "value": str(value), "enter": op == "text"}
+            step = ex.doc_goal(doc, prefix, goal)
+            if step is None:
+                raise ValueError(f"the filter {name} shows {value} but the URL does not")
+            return step
+        return ex.done()
+    if url.split("?")[0].rstrip("/") != cars.HOME_URL.rstrip("/"):
+        return ex.open_url(cars.HOME_URL)
+    for name, value in fields.items():
+        if name in names:
+            op = "text" if name == "zip" else "select"
+            step = ex.doc_goal(doc, prefix, {"op": op, "name": name, "value": value})
+            if step is not None:
+                return step
+    search = next(e for e in doc.elements if e.text == "Search")
+    return ex.doc_click(doc, prefix, search, "I search for cars.")
+
+
 def infeasible(ex: Any) -> Step:
     return Action("call_user"), "Chrome cannot do what is asked here; the task is infeasible."
 
@@ -190,4 +309,13 @@ def browser_state_expert(task: dict[str, Any]) -> Script | None:
     if ev["func"] == "infeasible":
         return infeasible
     result = ev.get("result")
-    return SCRIPTS.get(result.get("type")) if isinstance(result, dict) else None
+    if not isinstance(result, dict):
+        return None
+    rules = ev.get("expected", {}).get("rules") if isinstance(ev.get("expected"), dict) else None
+    if isinstance(rules, dict) and str(rules.get("url", "")).startswith("chrome://"):
+        return chrome_page
+    if FARE_TAB_SELECTED in result.get("class_singleObject", {}):
+        return delta_flights
+    if task_site(task) == "cars.com" and result.get("type") == "active_tab_url_parse":
+        return cars_search
+    return SCRIPTS.get(result.get("type"))

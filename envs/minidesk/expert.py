@@ -20,6 +20,7 @@ from envs.minidesk.apps.sites.delta import DELTA_AIRPORTS
 from envs.minidesk.chrome_expert import browser_state_expert
 from envs.minidesk.evaluators import GETTERS, METRICS, relative_day
 from envs.minidesk.expert_routes import route_step
+from envs.minidesk.form_site_expert import form_site_step
 from envs.minidesk.widgets import Widget, centre
 from rllib_arpo.core.actions import Action, format_response
 from rllib_arpo.core.coords import CoordinateSpace
@@ -440,7 +441,7 @@ class _Expert:
     def osworld(self) -> Step:
         if self.solved():
             return self.done()
-        routed = route_step(self)
+        routed = route_step(self) or form_site_step(self)
         if routed is not None:
             return routed
         state_script = browser_state_expert(self.task)

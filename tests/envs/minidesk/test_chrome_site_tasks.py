@@ -53,8 +53,8 @@ def test_expert_solves_and_doing_nothing_scores_zero(
 def test_a_task_on_an_unknown_site_is_refused_at_load_and_counted() -> None:
     env = MiniDeskEnv(task_dir=CHROME)
     before = env.unknown_sites
-    with pytest.raises(UnknownSiteError, match=r"cabb3bae.*site 'kohls.com' is not simulated"):
-        env.reset(options={"task": "cabb3bae-cccb-41bd-9f5d-0f3a9fecd825"})
+    with pytest.raises(UnknownSiteError, match=r"9f3f70fc.*site 'nba.com' is not simulated"):
+        env.reset(options={"task": "9f3f70fc-5afc-4958-a7b7-3bb4fcb01805"})
     assert env.unknown_sites == before + 1
     _, info = env.reset(options={"task": "f3b19d1e-2d48-44e9-b4e1-defcae1a0197"})
     assert info["unknown_sites"] == before + 1

@@ -11,7 +11,11 @@ One module per site, each saying which OSWorld task, evaluator func and getter r
 (``is_expected_active_tab`` / ``active_url_from_accessTree``), ``ryanair``
 (``check_direct_json_object`` / ``active_tab_url_parse``), ``delta``
 (``check_direct_json_object`` / ``active_tab_html_parse``), ``chrome`` (``check_history_deleted``
-/ ``history``), ``links`` (the ``follow_links`` family), ``google`` and ``generic`` (distractors).
+/ ``history``), ``links`` (the ``follow_links`` family), ``google`` and ``generic`` (distractors);
+for OSWorld's Chrome domain also ``chrome_settings`` (settings, flags, bookmarks, password
+manager), ``profile_sites``, the link-only sites (``drugs``, ``babycenter``, ``justice``,
+``dmv_virginia``, ``flightaware``, ``nfl``, ``united``; ``sitemap``) and the form sites (``cars``,
+``kohls``, ``macys``, ``qatar``), each module naming its task and evaluator.
 """
 
 from envs.minidesk.apps.sites.catalogue import DYNAMIC, build_page, canonical, run_script

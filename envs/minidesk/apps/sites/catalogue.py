@@ -6,13 +6,19 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from envs.minidesk.apps.sites.apple import compare_page
+from envs.minidesk.apps.sites.cars import site_page as cars_page
 from envs.minidesk.apps.sites.chrome import CHROME_PAGES, unknown_page
+from envs.minidesk.apps.sites.delta import book_results_page as delta_book_results
 from envs.minidesk.apps.sites.delta import home_page as delta_home
 from envs.minidesk.apps.sites.delta import results_page as delta_results
 from envs.minidesk.apps.sites.generic import generic_page, is_generic, unreachable_page
 from envs.minidesk.apps.sites.google import search_page
+from envs.minidesk.apps.sites.kohls import kohls_page
 from envs.minidesk.apps.sites.links import LINK_HOST, links_page
+from envs.minidesk.apps.sites.macys import macys_page
 from envs.minidesk.apps.sites.page import SCRIPTS, Page, PageBuilder, PageCtx, blocks_page
+from envs.minidesk.apps.sites.qatar import booking_page as qatar_booking
+from envs.minidesk.apps.sites.qatar import qatar_page
 from envs.minidesk.apps.sites.ryanair import home_page as ryanair_home
 from envs.minidesk.apps.sites.ryanair import select_page as ryanair_select
 from envs.minidesk.apps.sites.static import STATIC_PAGES
@@ -31,9 +37,15 @@ DYNAMIC: list[tuple[str, PageBuilder]] = [
     ("ryanair.com/gb/en/trip/flights/select", ryanair_select),
     ("ryanair.com/gb/en", ryanair_home),
     ("delta.com/flightstatus/search", delta_results),
+    ("delta.com/flight-search/search-results", delta_book_results),
+    ("kohls.com/", kohls_page),
+    ("macys.com/", macys_page),
+    ("qatarairways.com/", qatar_page),
+    ("booking.qatarairways.com/", qatar_booking),
     ("google.com/search", search_page),
     (LINK_HOST + "/", links_page),
     ("delta.com/", _delta),
+    ("cars.com/", cars_page),
 ]
 """(host/path key prefix, builder): the first matching prefix builds the page."""
 

@@ -14,7 +14,9 @@ OSWorld tasks and the getters that read what these pages write (``chrome_evaluat
 - Search engine (bb5e4c0d, ``default_search_engine``); Appearance > Font size (af630914,
   ``chrome_font_size``);
 - chrome://flags (480bcfea, ``enabled_experiments``); chrome://bookmarks > Add new folder
-  (2ad9387a, ``bookmarks``).
+  (2ad9387a, ``bookmarks``);
+- Autofill and passwords > Google Password Manager: ``chrome://password-manager/passwords``, the
+  saved logins with their passwords hidden (12086550, ``is_expected_active_tab`` on the URL).
 """
 
 from __future__ import annotations
@@ -39,8 +41,11 @@ from envs.minidesk.document import Element, Flow
 SETTINGS = "chrome://settings/"
 BOOKMARKS_URL = "chrome://bookmarks/"
 FLAGS_URL = "chrome://flags/"
+PASSWORD_MANAGER = "chrome://password-manager/"
+PASSWORDS_URL = PASSWORD_MANAGER + "passwords"
 SECTIONS = [
     ("You and Google", SETTINGS + "people"),
+    ("Autofill and passwords", SETTINGS + "autofill"),
     ("Privacy and security", SETTINGS + "privacy"),
     ("Appearance", SETTINGS + "appearance"),
     ("Search engine", SETTINGS + "search"),
@@ -57,6 +62,14 @@ FLAGS = [
     ("tab-hover-card-images", "Tab Hover Card Images", "Shows a preview image on hover cards."),
 ]
 """chrome://flags entries: (name, title, description)."""
+SAVED_LOGINS = [
+    ("amazon.com", "jamie.lee@example.com"),
+    ("etsy.com", "jamie.lee@example.com"),
+    ("etsy.com", "jlee_crafts"),
+    ("github.com", "jlee-dev"),
+    ("netflix.com", "jamie.lee@example.com"),
+]
+"""The password manager's saved logins: (site, username); passwords are hidden."""
 SITE_DATA_PREF = "profile.default_content_setting_values.cookies"
 STARTUP_PREF = "session.restore_on_startup"
 SAFE_BROWSING = [
@@ -108,6 +121,62 @@ def settings_page(ctx: PageCtx, query: dict[str, str]) -> Page:
     """``chrome://settings``: the sections, "Clear browsing data" and History."""
     links = [*SECTIONS, ("Clear browsing data", CLEAR_DATA_URL), ("History", HISTORY_URL)]
     return blocks_page(ctx, "Settings", [("h1", "Settings"), ("links", links)])
+
+
+def autofill_page(ctx: PageCtx, query: dict[str, str]) -> Page:
+    """``chrome://settings/autofill``: Autofill and passwords."""
+    links = [
+        ("Google Password Manager", PASSWORDS_URL),
+        ("Payment methods", SETTINGS + "payments"),
+        ("Addresses and more", SETTINGS + "addresses"),
+    ]
+    blocks = [("h1", "Autofill and passwords"), ("links", links)]
+    return blocks_page(ctx, "Settings - Autofill and passwords", blocks)
+
+
+def payments_page(ctx: PageCtx, query: dict[str, str]) -> Page:
+    """``chrome://settings/payments``: no saved cards."""
+    blocks = [("h1", "Payment methods"), ("p", "Saved payment methods will appear here.")]
+    return blocks_page(ctx, "Settings - Payment methods", blocks)
+
+
+def addresses_page(ctx: PageCtx, query: dict[str, str]) -> Page:
+    """``chrome://settings/addresses``: no saved addresses."""
+    blocks = [("h1", "Addresses and more"), ("p", "Saved addresses will appear here.")]
+    return blocks_page(ctx, "Settings - Addresses and more", blocks)
+
+
+def _password_manager(ctx: PageCtx, heading: str, blocks: list) -> Page:
+    """A Google Password Manager page: its menu (Passwords, Checkup, Settings), then ``blocks``."""
+    nav = [
+        ("Passwords", PASSWORDS_URL),
+        ("Checkup", PASSWORD_MANAGER + "checkup"),
+        ("Settings", PASSWORD_MANAGER + "settings"),
+    ]
+    return blocks_page(ctx, "Password Manager", [("nav", nav), ("h1", heading), *blocks])
+
+
+def password_manager_page(ctx: PageCtx, query: dict[str, str]) -> Page:
+    """``chrome://password-manager``: the manager's menu only."""
+    return _password_manager(ctx, "Google Password Manager", [])
+
+
+def passwords_page(ctx: PageCtx, query: dict[str, str]) -> Page:
+    """``chrome://password-manager/passwords``: the saved logins, passwords hidden."""
+    rows = [("p", f"{site}    {user}    ********") for site, user in SAVED_LOGINS]
+    return _password_manager(ctx, "Passwords", rows)
+
+
+def checkup_page(ctx: PageCtx, query: dict[str, str]) -> Page:
+    """``chrome://password-manager/checkup``."""
+    blocks = [("p", "No compromised passwords found. 2 reused passwords.")]
+    return _password_manager(ctx, "Checkup", blocks)
+
+
+def password_settings_page(ctx: PageCtx, query: dict[str, str]) -> Page:
+    """``chrome://password-manager/settings``."""
+    blocks = [("p", "Offer to save passwords: on"), ("p", "Sign in automatically: on")]
+    return _password_manager(ctx, "Settings", blocks)
 
 
 def people_page(ctx: PageCtx, query: dict[str, str]) -> Page:
@@ -371,6 +440,13 @@ def bm_del(browser: Any, tab: Any, doc: Any, el: Element) -> None:
 SETTINGS_PAGES: dict[str, Callable[[PageCtx, dict[str, str]], Page]] = {
     "settings": settings_page,
     "settings/people": people_page,
+    "settings/autofill": autofill_page,
+    "settings/payments": payments_page,
+    "settings/addresses": addresses_page,
+    "password-manager": password_manager_page,
+    "password-manager/passwords": passwords_page,
+    "password-manager/checkup": checkup_page,
+    "password-manager/settings": password_settings_page,
     "settings/manageProfile": manage_profile_page,
     "settings/privacy": privacy_page,
     "settings/cookies": cookies_page,
