@@ -12,12 +12,17 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
 
+from rllib_arpo.core.coords import number_text
+
 E = TypeVar("E", bound=Enum)
 
 
 def is_number(value: Any) -> bool:
-    """A finite int or float, not a bool."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite int or float, not a bool. An int of any size is finite (``math.isfinite``
+    would raise ``OverflowError`` on one too large for a float)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
 
 
 def is_int(value: Any, minimum: int | None = None) -> bool:
@@ -66,7 +71,10 @@ class Rule:
 
     def problem(self, name: str, value: Any) -> str | None:
         """``"<name> must be <requires>, got <value>"`` when the value fails, else None."""
-        return None if self.check(value) else f"{name} must be {self.requires}, got {value!r}"
+        if self.check(value):
+            return None
+        shown = number_text(value) if is_int(value) else repr(value)  # a huge int, shortened
+        return f"{name} must be {self.requires}, got {shown}"
 
 
 def int_at_least(minimum: int) -> Rule:

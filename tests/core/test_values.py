@@ -36,6 +36,19 @@ def test_not_numbers(value) -> None:
     assert not is_number(value)
 
 
+def test_ints_too_large_for_a_float_are_numbers_not_crashes() -> None:
+    huge = 10**400
+    assert is_number(huge) and is_number(-huge)
+    assert POSITIVE.problem("lr", -huge).startswith("lr must be > 0, got -1000")
+    top_p = in_range(0, 1, low_open=True, high_open=False)
+    assert (
+        top_p.problem("top_p", huge)
+        == "top_p must be in (0, 1], got 10000000000000000000... (401 digits)"
+    )
+    # beyond Python's 4,300-digit str limit the value is shown in hex, never a ValueError
+    assert top_p.problem("top_p", 10**5000).endswith("(4153 hex digits)")
+
+
 def test_ints_exclude_bools_and_floats() -> None:
     assert is_int(3) and is_int(3, 3) and not is_int(2, 3)
     assert not is_int(True) and not is_int(3.0)
