@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from envs.minidesk.env import MiniDeskEnv  # noqa: E402
+from envs.minidesk.evaluators import is_infeasible  # noqa: E402
 from envs.minidesk.expert import ExpertStuck, expert_action  # noqa: E402
 from envs.minidesk.tasks import TaskError, TaskSet  # noqa: E402
 from rllib_arpo.core.actions import parse_response, to_pyautogui  # noqa: E402
@@ -54,11 +55,6 @@ class Row:
     expert_steps: int = 0
     nothing: float | None = None
     fail: float | None = None
-
-
-def _is_infeasible(task: dict[str, Any]) -> bool:
-    funcs = task["evaluator"]["func"]
-    return "infeasible" in (funcs if isinstance(funcs, list) else [funcs])
 
 
 def _one_line(error: BaseException) -> str:
@@ -91,7 +87,7 @@ def check_task(
     row = Row(task_id=key, in_index=key in indexed)
     try:
         task = tasks[key]
-        row.infeasible = _is_infeasible(task)
+        row.infeasible = is_infeasible(task["evaluator"])
         env.reset(seed=0, options={"task": task})
     except (TaskError, ValueError, KeyError, TypeError) as error:
         row.reason = _one_line(error).replace(str(tasks.files.get(key, "")), "<file>")

@@ -25,6 +25,7 @@ from envs.minidesk.apps.sites.delta import DELTA_AIRPORTS, FARE_TAB_SELECTED
 from envs.minidesk.apps.sites.delta import HOME_URL as DELTA_HOME
 from envs.minidesk.apps.urls import CLEAR_DATA_URL
 from envs.minidesk.chrome_profile import FONT_SIZES
+from envs.minidesk.evaluators import is_infeasible
 from envs.minidesk.expert_routes import find_route, task_site, url_goal
 from rllib_arpo.core.actions import Action
 
@@ -306,7 +307,7 @@ def browser_state_expert(task: dict[str, Any]) -> Script | None:
     """The script for ``task``: FAIL for an infeasible task, else by its result getter; None
     when this module has none."""
     ev = task["evaluator"]
-    if ev["func"] == "infeasible":
+    if is_infeasible(ev):
         return infeasible
     result = ev.get("result")
     if not isinstance(result, dict):

@@ -346,6 +346,13 @@ class EvaluatorError(ValueError):
     message names the func, or the postconfig step, and the cause."""
 
 
+def is_infeasible(evaluator: dict[str, Any]) -> bool:
+    """Whether a task's ``evaluator`` marks it infeasible (func ``infeasible``, alone or in a
+    list): OSWorld scores it 1 only when the agent answers FAIL."""
+    funcs = evaluator["func"]
+    return "infeasible" in (funcs if isinstance(funcs, list) else [funcs])
+
+
 def evaluate(task: dict[str, Any], desk: Desktop, last_action: str | None) -> float:
     """Score in [0, 1] of the desktop's final state for ``task``, as OSWorld's
     ``DesktopEnv.evaluate`` computes it (see the module docstring).
@@ -359,7 +366,7 @@ def evaluate(task: dict[str, Any], desk: Desktop, last_action: str | None) -> fl
     except SetupError as exc:
         raise EvaluatorError(f"evaluator.postconfig {exc}") from exc
     funcs = ev["func"]
-    if funcs == "infeasible" or (isinstance(funcs, list) and "infeasible" in funcs):
+    if is_infeasible(ev):
         return 1.0 if last_action == "FAIL" else 0.0
     if last_action == "FAIL":
         return 0.0
