@@ -7,23 +7,9 @@ import sys
 
 import click
 
-from rllib_arpo.cli.options import tiny_size_option
+from rllib_arpo.cli.options import SCREEN_SIZE, tiny_size_option
 from rllib_arpo.core.actions import action_to_dict, parse_response, to_pyautogui
 from rllib_arpo.core.coords import COORDINATE_CONVENTIONS, CoordinateSpace, smart_resize
-
-
-def _size(value: str | None, flag: str) -> tuple[int, int] | None:
-    if value is None:
-        return None
-    try:
-        width, height = (int(part) for part in value.lower().split("x"))
-    except ValueError:
-        raise click.BadParameter(
-            f"expected WIDTHxHEIGHT such as 1920x1080, got {value!r}", param_hint=flag
-        ) from None
-    if width <= 0 or height <= 0:
-        raise click.BadParameter(f"sizes must be positive, got {value!r}", param_hint=flag)
-    return width, height
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,9 +19,12 @@ def arpo() -> None:
 
 @arpo.command("action")
 @click.argument("text")
-@click.option("--screen", default="1920x1080", show_default=True, help="Screen size WxH.")
+@click.option(
+    "--screen", type=SCREEN_SIZE, default="1920x1080", show_default=True, help="Screen size WxH."
+)
 @click.option(
     "--resized",
+    type=SCREEN_SIZE,
     default=None,
     help="Size WxH of the image the model saw [default: smart_resize of --screen].",
 )
@@ -46,17 +35,18 @@ def arpo() -> None:
     show_default=True,
     help="absolute: pixels of the resized image (UI-TARS-1.5); relative1000: 0-1000 (v1).",
 )
-def action_command(text: str, screen: str, resized: str | None, coords: str) -> None:
+def action_command(
+    text: str, screen: tuple[int, int], resized: tuple[int, int] | None, coords: str
+) -> None:
     """Parse a model answer TEXT ('-' reads standard input) and print it as JSON with its code."""
     if text == "-":
         text = sys.stdin.read()
-    screen_w, screen_h = _size(screen, "--screen")  # type: ignore[misc]
-    resized_size = _size(resized, "--resized")
+    screen_w, screen_h = screen
     try:
-        if resized_size is None:
+        if resized is None:
             resized_h, resized_w = smart_resize(screen_h, screen_w)
         else:
-            resized_w, resized_h = resized_size
+            resized_w, resized_h = resized
         space = CoordinateSpace(screen_w, screen_h, resized_w, resized_h, coords)  # type: ignore[arg-type]
     except ValueError as exc:  # a size beyond core.coords' bounds; the message names it
         raise click.BadParameter(str(exc), param_hint="--screen / --resized") from None

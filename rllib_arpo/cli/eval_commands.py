@@ -3,7 +3,7 @@
 ``register(group)`` adds both commands to the ``arpo`` group. Errors a user can fix (missing,
 unreadable or malformed task lists and index files, a bad ``--task-dir`` or ``--out``, an unknown
 env or task, a policy path that does not load) end the command with one ``Error: ...`` line and
-exit status 1. A task that cannot run (its file, its setup, its expert) is its episodes' error.
+exit status 1 (a malformed flag value, e.g. ``--screen-size``, is a usage error, status 2). A task that cannot run (its file, its setup, its expert) is its episodes' error.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
+
+from rllib_arpo.cli.options import SCREEN_SIZE
 
 if TYPE_CHECKING:
     from rllib_arpo.evaluation.session import EvalSettings
@@ -52,7 +54,11 @@ def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--seed", default=0, show_default=True, help="Seed of resets and sampling."),
         click.option("--device", default=None, help="cpu, cuda, cuda:1 [default: cuda if any]."),
         click.option(
-            "--screen-size", default="448x336", show_default=True, help="MiniDesk screen WxH."
+            "--screen-size",
+            type=SCREEN_SIZE,
+            default="448x336",
+            show_default=True,
+            help="MiniDesk screen WxH.",
         ),
         click.option(
             "--task-dir",
@@ -125,28 +131,18 @@ def _one_line_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _settings(options: dict[str, Any]) -> EvalSettings:
-    """The shared options as ``EvalSettings``.
-
-    Raises:
-        click.ClickException: ``--screen-size`` is not WIDTHxHEIGHT.
-    """
+    """The shared options as ``EvalSettings``."""
     from rllib_arpo.evaluation.envs import EnvSpec
     from rllib_arpo.evaluation.policies import SamplingSettings
     from rllib_arpo.evaluation.session import EvalSettings
 
-    try:
-        width, height = (int(v) for v in options["screen_size"].lower().split("x"))
-    except ValueError:
-        raise click.ClickException(
-            f"--screen-size must be WIDTHxHEIGHT such as 448x336, got {options['screen_size']!r}"
-        ) from None
     urls = tuple(u.strip() for value in options["server_urls"] for u in value.split(",") if u)
     return EvalSettings(
         policy=options["policy"],
         env=EnvSpec(
             name=options["env_name"],
             max_steps=options["max_steps"],
-            screen_size=(width, height),
+            screen_size=options["screen_size"],
             task_dir=options["task_dir"],
             server_urls=urls,
             token=options["token"],

@@ -40,6 +40,26 @@ class SettingsOptions:
         return click.option(*param_decls, default=default, **attrs)
 
 
+class ScreenSize(click.ParamType):
+    """``WIDTHxHEIGHT`` (``1920x1080``) -> ``(width, height)``, both positive ints."""
+
+    name = "WIDTHxHEIGHT"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> tuple[int, int]:
+        if isinstance(value, tuple):
+            return value
+        try:
+            width, height = (int(part) for part in str(value).lower().split("x"))
+        except ValueError:
+            self.fail(f"expected WIDTHxHEIGHT such as 1920x1080, got {value!r}", param, ctx)
+        if width <= 0 or height <= 0:
+            self.fail(f"sizes must be positive, got {value!r}", param, ctx)
+        return width, height
+
+
+SCREEN_SIZE = ScreenSize()
+
+
 def _param_name(param_decls: tuple[str, ...]) -> str:
     """The Python name click gives an option: the bare name if one is declared, else the first
     long flag (``--replay/--no-replay`` -> ``replay``)."""
