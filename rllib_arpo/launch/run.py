@@ -498,17 +498,23 @@ def read_complete_marker(checkpoint: Path) -> dict[str, Any] | None:
 
 
 def is_complete_checkpoint(checkpoint: Path) -> bool:
-    """Whether a trial's checkpoint folder is safe to resume from: it has a readable
-    ``CHECKPOINT_COMPLETE_MARKER`` and RLlib's top-level files (``RLLIB_CHECKPOINT_MARKERS``).
+    """Whether a trial's checkpoint folder is safe to resume from (``complete_marker``)."""
+    return complete_marker(checkpoint) is not None
+
+
+def complete_marker(checkpoint: Path) -> dict[str, Any] | None:
+    """The completion marker's metrics when a trial's checkpoint folder is safe to resume from:
+    it has a readable ``CHECKPOINT_COMPLETE_MARKER`` and RLlib's top-level files
+    (``RLLIB_CHECKPOINT_MARKERS``); else None.
 
     RLlib's files alone do not tell: Tune copies a checkpoint into the trial folder file by file
     (several threads, no fixed order, large files in chunks), so a copy cut short by a kill can
     hold every metadata file and a truncated or missing weights file. The marker is written only
     after Tune has reported the copy finished (``_tune_checkpoint_callback``).
     """
-    return read_complete_marker(checkpoint) is not None and all(
-        (checkpoint / name).is_file() for name in RLLIB_CHECKPOINT_MARKERS
-    )
+    if not all((checkpoint / name).is_file() for name in RLLIB_CHECKPOINT_MARKERS):
+        return None
+    return read_complete_marker(checkpoint)
 
 
 @dataclass(frozen=True)
@@ -546,7 +552,7 @@ def plan_resume(trial_dir: Path, recorded: Path | None) -> ResumePlan:
     floor = -1 if recorded_index is None else recorded_index
     newer, incomplete = [], []
     for folder in (p for p in folders if checkpoint_index(p) > floor):
-        metrics = read_complete_marker(folder) if is_complete_checkpoint(folder) else None
+        metrics = complete_marker(folder)
         if metrics is None:
             incomplete.append(folder)
         else:
