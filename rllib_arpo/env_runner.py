@@ -1,10 +1,17 @@
-"""GroupEnvRunner: RLlib EnvRunner that rolls out same-task groups with one VLM module.
+"""GroupEnvRunner: RLlib EnvRunner that rolls out same-task groups.
 
 RLlib's ``SingleAgentEnvRunner`` cannot do ARPO's rollouts: it never passes
 ``reset(options=...)`` (so no G episodes of one task), batches text observations into garbage, and
 pushes observations through connectors. This runner is thin glue over ``rollout.GroupRollout``:
-it owns envs and the policy module, runs the lock-step loop for the tasks the Algorithm assigns,
-and returns finished ``SingleAgentEpisode``s (``episodes.trajectory_to_episode``).
+it owns envs, runs the lock-step loop for the tasks the Algorithm assigns, and returns finished
+``SingleAgentEpisode``s (``episodes.trajectory_to_episode``).
+
+Where its answers come from (``ARPOConfig.num_engines``):
+- 0: its own copy of the policy (the RLModule, wrapped as an ``hf`` engine); RLlib's weight sync
+  reaches it, and the sync's sequence number is the weight version;
+- >= 1: the engine actors the Algorithm passes to ``sample`` (``engine_actors``). The runner
+  then holds no weights at all, only the processor (for the coordinate frame): a CPU process
+  that drives desktops.
 """
 
 from __future__ import annotations
@@ -34,7 +41,8 @@ from ray.tune.registry import ENV_CREATOR, _global_registry
 from rllib_arpo.core import metrics as M
 from rllib_arpo.core.seeds import rollout_seed, sample_seed
 from rllib_arpo.episodes import trajectory_to_episode
-from rllib_arpo.rollout.generation import TurnRequest, TurnResponse, policy_generate_fn
+from rllib_arpo.module import STATE_KEY
+from rllib_arpo.rollout.generation import TurnRequest, TurnResponse, WeightUpdate
 from rllib_arpo.rollout.loop import GroupRollout, RolloutSettings
 
 logger = logging.getLogger(__name__)
@@ -65,9 +73,29 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
         self._env_factory = make_env_creator(self.config, self.worker_index, self.num_workers)
         probe_env = self._env_factory()
         self._spaces = (probe_env.observation_space, probe_env.action_space)
-        self.module = self.config.get_rl_module_spec(
-            spaces={DEFAULT_MODULE_ID: self._spaces}, inference_only=True
-        ).build()
+        self.uses_engines = self.config.num_engines > 0
+        self.module = None
+        self._local_engine = None
+        if self.uses_engines:
+            from rllib_arpo.policy.load import load_processor
+
+            model = self.config.policy_model_config()
+            self._processor = load_processor(
+                model["checkpoint_path"], self.config.min_pixels, self.config.max_pixels
+            )
+        else:
+            from rllib_arpo.rollout.engines.hf import HFEngine
+
+            self.module = self.config.get_rl_module_spec(
+                spaces={DEFAULT_MODULE_ID: self._spaces}, inference_only=True
+            ).build()
+            self._processor = self.module.policy.processor
+            self._local_engine = HFEngine(
+                self.module.policy,
+                self.config.engine_settings().sampling,
+                max_batch=self.config.engine_max_batch,
+            )
+        self._remote_generate = None
         self._weights_seq_no = 0
         self._rollout = GroupRollout(
             env_factory=self._env_factory,
@@ -84,7 +112,6 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
         )
         self._rollout.add_idle_env(probe_env)
         self._num_samples = 0
-        self._generate_fn = None
 
     def default_tasks(self) -> list[Any]:
         """The env's default training task list (``env.unwrapped.default_tasks()``), if it has one."""
@@ -95,20 +122,25 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
     # ------------------------------------------------------------------------------ sampling
 
     def _generate(self, requests: list[TurnRequest]) -> list[TurnResponse]:
-        if self._generate_fn is None:
-            from rllib_arpo.policy.generate import SamplingParams
-
-            sampling = SamplingParams(
-                temperature=self.config.temperature,
-                top_k=self.config.top_k,
-                top_p=self.config.top_p,
-                max_new_tokens=self.config.max_new_tokens,
+        if self._local_engine is not None:
+            return self._local_engine.generate(requests)
+        if self._remote_generate is None:
+            raise RuntimeError(
+                "this env runner samples through engine actors (num_engines >= 1), and none "
+                "were passed to sample(engines=...)"
             )
-            self._generate_fn = policy_generate_fn(self.module.policy, sampling)
-        return self._generate_fn(requests)
+        return self._remote_generate(requests)
+
+    def _use_engines(self, engines: Sequence[Any] | None) -> None:
+        if not engines:
+            return
+        from rllib_arpo.engine_actors import remote_generate
+
+        handle = engines[self.worker_index % len(engines)]
+        self._remote_generate = remote_generate(handle, caller=f"runner{self.worker_index}")
 
     def _coordinate_space(self, width: int, height: int):
-        space = self.module.policy.coordinate_space(width, height)
+        space = self._processor.coordinate_space(width, height)
         if self.config.coordinate_convention != space.convention:
             from dataclasses import replace
 
@@ -121,6 +153,7 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
         *,
         tasks: Sequence[Any] | None = None,
         iteration: int | None = None,
+        engines: Sequence[Any] | None = None,
         **kwargs: Any,
     ) -> list[SingleAgentEpisode]:
         """Rolls out ``group_size`` episodes of each task; returns finished episodes.
@@ -129,7 +162,10 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
             tasks: Task dicts or ids for ``reset(options={"task": ...})``. None: the config's
                 ``tasks`` list from the start (used by RLlib's generic evaluation calls).
             iteration: The Algorithm's iteration, for unique group ids.
+            engines: The engine actors' handles (``num_engines >= 1``); runner k uses engine
+                k mod N.
         """
+        self._use_engines(engines)
         if tasks is None:
             tasks = list(self.config.tasks or [])[: self.config.tasks_per_iteration]
         if not tasks:
@@ -140,7 +176,6 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
         )
         trajectories, stats = self._rollout.run(
             list(tasks),
-            policy_version=self._weights_seq_no,
             group_prefix=prefix,
             seed=sample_seed(self.config.seed, self.worker_index, self._num_samples),
         )
@@ -177,7 +212,7 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
 
     @override(EnvRunner)
     def assert_healthy(self) -> None:
-        assert self.module is not None, "GroupEnvRunner has no module"
+        assert self.uses_engines or self.module is not None, "GroupEnvRunner has no module"
 
     @override(EnvRunner)
     def get_metrics(self) -> dict:
@@ -199,13 +234,16 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
             NUM_ENV_STEPS_SAMPLED_LIFETIME: self.num_env_steps_sampled_lifetime,
             WEIGHTS_SEQ_NO: self._weights_seq_no,
         }
-        if self._check_component(COMPONENT_RL_MODULE, components, not_components):
+        if self.module is not None and self._check_component(
+            COMPONENT_RL_MODULE, components, not_components
+        ):
             state[COMPONENT_RL_MODULE] = self.module.get_state(**kwargs)
         return state
 
     @override(Checkpointable)
     def set_state(self, state: dict) -> None:
-        if COMPONENT_RL_MODULE in state:
+        # With engine actors the runner holds no weights: module state is not its business.
+        if COMPONENT_RL_MODULE in state and self._local_engine is not None:
             seq_no = state.get(WEIGHTS_SEQ_NO, 0)
             if seq_no == 0 or self._weights_seq_no < seq_no:
                 module_state = state[COMPONENT_RL_MODULE]
@@ -213,7 +251,14 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
                     module_state = ray.get(module_state)
                 if isinstance(module_state, dict) and DEFAULT_MODULE_ID in module_state:
                     module_state = module_state[DEFAULT_MODULE_ID]
-                self.module.set_state(module_state)
+                if STATE_KEY in module_state:
+                    # The sync's sequence number is the version of the weights it carries.
+                    version = seq_no if seq_no > 0 else self._local_engine.weight_version
+                    self._local_engine.update_weights(
+                        WeightUpdate(
+                            version, module_state[STATE_KEY], adapter_only=self._adapter_only
+                        )
+                    )
             if seq_no > 0:
                 self._weights_seq_no = seq_no
         if NUM_ENV_STEPS_SAMPLED_LIFETIME in state:
@@ -225,4 +270,8 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
 
     @override(Checkpointable)
     def get_checkpointable_components(self) -> list[tuple[str, Any]]:
-        return [(COMPONENT_RL_MODULE, self.module)]
+        return [] if self.module is None else [(COMPONENT_RL_MODULE, self.module)]
+
+    @property
+    def _adapter_only(self) -> bool:
+        return self.module is not None and self.module.policy.lora is not None

@@ -22,7 +22,14 @@ from ray.rllib.env.single_agent_episode import SingleAgentEpisode
 from rllib_arpo.core.trajectory import Step, Trajectory
 
 CUSTOM_DATA_KEY = "arpo"
-_STEP_EXTRAS = ("response_text", "response_token_ids", "response_logprobs", "action", "parse_error")
+_STEP_EXTRAS = (
+    "response_text",
+    "response_token_ids",
+    "response_logprobs",
+    "action",
+    "parse_error",
+    "policy_version",
+)
 
 
 def trajectory_to_episode(trajectory: Trajectory) -> SingleAgentEpisode:
@@ -46,6 +53,8 @@ def trajectory_to_episode(trajectory: Trajectory) -> SingleAgentEpisode:
                 "response_logprobs": list(step.response_logprobs),
                 "action": step.action,
                 "parse_error": step.parse_error,
+                # -1: no version (RLlib's episode columns want one type per key)
+                "policy_version": -1 if step.policy_version is None else step.policy_version,
             },
         )
     if not steps:  # the env never came up: an empty, finished episode
@@ -87,6 +96,11 @@ def episode_to_trajectory(episode: SingleAgentEpisode) -> Trajectory:
             parse_error=extras["parse_error"][index],
             env_action=actions[index],
             env_info=dict(infos[index + 1]),
+            policy_version=(
+                None
+                if int(extras["policy_version"][index]) < 0
+                else int(extras["policy_version"][index])
+            ),
         )
         for index in range(num_steps)
     ]

@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 TRAJECTORIES = "trajectories"
 ADVANTAGES = "advantages"
 OLD_LOGP = "old_logp"
+IS_WEIGHT = "is_weight"
+"""Optional column: per-trajectory flat truncated importance weights (``core.mismatch``)."""
 
 
 def trajectory_input(trajectory: Trajectory) -> Any:
@@ -136,6 +138,11 @@ class ARPOTorchLearner(TorchLearner):
         trajectories: list[Trajectory] = list(columns[TRAJECTORIES])
         advantages = torch.as_tensor(columns[ADVANTAGES], dtype=torch.float32)
         old_logps = [torch.as_tensor(np.asarray(x, dtype=np.float32)) for x in columns[OLD_LOGP]]
+        is_weights = (
+            [torch.as_tensor(np.asarray(x, dtype=np.float32)) for x in columns[IS_WEIGHT]]
+            if IS_WEIGHT in columns
+            else None
+        )
         token_counts = [int(x.numel()) for x in old_logps]
         normalizer = minibatch_normalizer(token_counts, config.loss_aggregation)
         total = torch.zeros((), device=policy.device)
@@ -179,6 +186,8 @@ class ARPOTorchLearner(TorchLearner):
                 "loss_mask": loss_mask,
                 "normalizer": normalizer,
             }
+            if is_weights is not None:
+                micro_batch["is_weight"] = pad_rows([is_weights[i].to(device) for i in indices])[0]
             loss = self.compute_loss_for_module(
                 module_id=module_id, config=config, batch=micro_batch, fwd_out=fwd_out
             )
@@ -216,6 +225,7 @@ class ARPOTorchLearner(TorchLearner):
             dual_clip_ratio=config.dual_clip_ratio,
             aggregation=aggregation,
             normalizer=normalizer,
+            is_weight=batch.get("is_weight"),
         )
         entropy = aggregate_token_loss(
             fwd_out["entropy"], batch["loss_mask"], aggregation, normalizer

@@ -148,6 +148,7 @@ def arpo_policy_loss(
     dual_clip_ratio: float | None = DUAL_CLIP_RATIO,
     aggregation: LossAggregation | str = LossAggregation.SEQ_MEAN_TOKEN_MEAN,
     normalizer: float | None = None,
+    is_weight: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Token-level clipped surrogate with clip-higher and dual clip (ARPO Sec. 3.1, DAPO, Ye 2020).
 
@@ -155,7 +156,9 @@ def arpo_policy_loss(
     ``L_clip = max(-rho * A, -clip(rho, 1 - eps_low, 1 + eps_high) * A)``, ``rho = exp(logp -
     old_logp)``, then aggregated over the masked tokens (see the module docstring for the gradient
     in each region). At ``logp == old_logp`` (first minibatch of an on-policy epoch) the loss is
-    ``-mean(A)`` under the chosen aggregation.
+    ``-mean(A)`` under the chosen aggregation. With ``is_weight`` (truncated importance
+    sampling, ``core.mismatch``) each token's loss is ``w_t * L_t``, ``w_t = min(pi_old / mu, C)``
+    for tokens a different sampler mu drew; the clip stays against ``old_logp`` (pi_old).
 
     Args:
         logp: Log-probs of the sampled tokens under the policy being trained, shape (B, T); the
@@ -169,6 +172,7 @@ def arpo_policy_loss(
         dual_clip_ratio: c > 1 for the dual clip of negative-advantage tokens; None disables it.
         aggregation: How tokens become a scalar (``aggregate_token_loss``).
         normalizer: Minibatch-wide denominator for gradient accumulation (``aggregate_token_loss``).
+        is_weight: Per-token weights (B, T), no gradient; None = 1 everywhere.
 
     Returns:
         ``(loss, metrics)``: the scalar loss, and detached 0-dim tensors keyed by ``core.metrics``
@@ -203,6 +207,10 @@ def arpo_policy_loss(
     else:
         loss_dual = torch.minimum(loss_clip, -adv * dual_clip_ratio)  # (B, T): min(L_clip, -c A)
         token_loss = torch.where(adv < 0, loss_dual, loss_clip)  # (B, T)
+    if is_weight is not None:
+        if is_weight.shape != logp.shape:
+            raise ValueError(f"is_weight {tuple(is_weight.shape)} must have shape (B, T)")
+        token_loss = is_weight.detach().to(token_loss.dtype) * token_loss  # (B, T): w_t * L_t
     loss = aggregate_token_loss(token_loss, mask, aggregation, normalizer)  # scalar
 
     with torch.no_grad():

@@ -71,6 +71,8 @@ class Step:
         parse_error: Why parsing failed, or ``None``.
         env_action: What was sent to the env: pyautogui code, or ``WAIT``/``DONE``/``FAIL``.
         env_info: Per-step information from the env runner (timings, errors), built-in types only.
+        policy_version: The weight version the answer was sampled with (the engine's, at the
+            moment it generated this turn); None where the producer has no versions (demos).
     """
 
     screenshot_png: bytes
@@ -81,6 +83,7 @@ class Step:
     parse_error: str | None
     env_action: str
     env_info: dict[str, Any] = field(default_factory=dict)
+    policy_version: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.screenshot_png, (bytes, bytearray)):
@@ -106,6 +109,7 @@ class Step:
             "parse_error": self.parse_error,
             "env_action": self.env_action,
             "env_info": copy.deepcopy(self.env_info),
+            "policy_version": self.policy_version,
         }
 
     @classmethod
@@ -121,6 +125,7 @@ class Step:
             parse_error=data["parse_error"],
             env_action=data["env_action"],
             env_info=copy.deepcopy(dict(data.get("env_info", {}))),
+            policy_version=_optional_int(data.get("policy_version")),
         )
 
     def nbytes(self) -> int:
@@ -260,6 +265,10 @@ class Trajectory:
         )
 
 
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 def _check_keys(cls: type, data: Mapping[str, Any], name: str) -> None:
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(data) - known)
@@ -279,13 +288,28 @@ def summarize_rollouts(
 
     Returns:
         Success rate, mean evaluator result, parse- and env-error rates, mean steps and mean
-        response tokens per trajectory; an empty batch gives an empty dict.
+        response tokens per trajectory, and the weight versions its steps were sampled with
+        (oldest, newest, trajectories whose steps span several); an empty batch gives an empty
+        dict.
     """
     trajs = list(trajectories)
     if not trajs:
         return {}
     n = len(trajs)
-    return {
+    versions = [
+        {s.policy_version for s in t.steps if s.policy_version is not None} for t in trajs
+    ]
+    every = set().union(*versions)
+    version_stats = (
+        {
+            M.ROLLOUT_VERSION_MIN: float(min(every)),
+            M.ROLLOUT_VERSION_MAX: float(max(every)),
+            M.ROLLOUT_MIXED_VERSION_TRAJECTORIES: float(sum(len(v) > 1 for v in versions)),
+        }
+        if every
+        else {}
+    )
+    return version_stats | {
         M.ROLLOUT_NUM_TRAJECTORIES: float(n),
         M.ROLLOUT_SUCCESS_RATE: sum(t.is_success(success_threshold) for t in trajs) / n,
         M.ROLLOUT_EVAL_RESULT_MEAN: math.fsum(t.eval_result for t in trajs) / n,

@@ -62,6 +62,7 @@ def export_checkpoint(policy, out_dir: str | Path, *, dtype: torch.dtype | None 
 
     from rllib_arpo.policy.architectures import SUPPORTED_MODEL_TYPES
     from rllib_arpo.policy.lora import apply_lora
+    from rllib_arpo.policy.processor import name_standard_processor
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -90,5 +91,6 @@ def export_checkpoint(policy, out_dir: str | Path, *, dtype: torch.dtype | None 
         if source.is_file():
             shutil.copyfile(source, out / name)
     _write_pixel_bounds(out / "preprocessor_config.json", policy)
+    name_standard_processor(out, model.config.model_type)
     logger.info("exported %s (lora merged: %s) to %s", type(model).__name__, policy.lora, out)
     return out

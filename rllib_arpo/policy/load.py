@@ -152,6 +152,38 @@ def choose_attn_implementation(device: torch.device, dtype: torch.dtype) -> str:
     return "sdpa"
 
 
+def load_processor(
+    path: str | os.PathLike, min_pixels: int | None = None, max_pixels: int | None = None
+):
+    """The checkpoint's ``UITarsProcessor`` (tokenizer, image processor, chat template) alone.
+
+    What a process that builds prompts but holds no weights needs (an env runner beside a
+    rollout engine, the vLLM engine's prompt builder).
+
+    Raises:
+        PolicyLoadError: the tokenizer or image processor files do not load.
+    """
+    from transformers import AutoTokenizer
+
+    from rllib_arpo.policy.processor import UITarsProcessor, load_image_processor
+
+    root = Path(path).expanduser()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(root, local_files_only=True)
+        image_processor = load_image_processor(root, min_pixels, max_pixels)
+    except Exception as error:
+        raise PolicyLoadError(
+            root, [f"the tokenizer/image processor do not load ({error})"]
+        ) from error
+    chat_template = getattr(tokenizer, "chat_template", None)
+    template_file = root / "chat_template.jinja"
+    if chat_template is None and template_file.is_file():
+        chat_template = template_file.read_text()
+    return UITarsProcessor(
+        image_processor=image_processor, tokenizer=tokenizer, chat_template=chat_template
+    )
+
+
 def load_policy(
     path: str | os.PathLike,
     *,
@@ -188,7 +220,6 @@ def load_policy(
         QuantizationRefused: a quantization that cannot run on this device.
     """
     import transformers
-    from transformers import AutoTokenizer
 
     from rllib_arpo.policy.lora import (
         apply_lora,
@@ -196,7 +227,6 @@ def load_policy(
         quantization_config,
     )
     from rllib_arpo.policy.model import Policy
-    from rllib_arpo.policy.processor import UITarsProcessor, load_image_processor
 
     root = Path(path).expanduser()
     config = check_checkpoint_dir(root)
@@ -211,20 +241,7 @@ def load_policy(
     if attn == "flash_attention_2" and target.type != "cuda":
         raise ValueError("attn_implementation='flash_attention_2' needs a CUDA device")
 
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(root, local_files_only=True)
-        image_processor = load_image_processor(root, min_pixels, max_pixels)
-    except Exception as error:
-        raise PolicyLoadError(
-            root, [f"the tokenizer/image processor do not load ({error})"]
-        ) from error
-    chat_template = getattr(tokenizer, "chat_template", None)
-    template_file = root / "chat_template.jinja"
-    if chat_template is None and template_file.is_file():
-        chat_template = template_file.read_text()
-    processor = UITarsProcessor(
-        image_processor=image_processor, tokenizer=tokenizer, chat_template=chat_template
-    )
+    processor = load_processor(root, min_pixels, max_pixels)
 
     model_cls = getattr(transformers, SUPPORTED_MODEL_TYPES[config["model_type"]])
     kwargs: dict = {"dtype": dtype, "attn_implementation": attn, "local_files_only": True}

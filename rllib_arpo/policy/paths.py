@@ -29,7 +29,7 @@ COMMITTED_WARMSTART_LEVEL = "grid112"
 
 CACHE_ENV_VAR = "RLLIB_ARPO_CACHE"
 """Overrides the cache directory (default ``~/.cache/rllib-arpo``)."""
-TINY_CACHE_NAME = "tiny-1.4m-seed0"
+TINY_CACHE_NAME = "tiny-1.4m-seed0-v2"  # v2: files name Qwen2_5_VLProcessor (vLLM loads them)
 
 
 def cache_dir() -> Path:

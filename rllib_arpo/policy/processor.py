@@ -69,6 +69,26 @@ class UITarsProcessor(Qwen2_5_VLProcessor):
         return dict(self.image_processor(images=pil, return_tensors="pt"))
 
 
+def name_standard_processor(checkpoint: Path, model_type: str) -> None:
+    """Make a checkpoint's files name the architecture's standard processor class.
+
+    ``save_pretrained`` of a ``UITarsProcessor`` writes ``"processor_class": "UITarsProcessor"``
+    into ``processor_config.json`` and ``tokenizer_config.json``; no other program knows that
+    class, so vLLM (which builds processors through transformers' Auto classes) could not load
+    the checkpoint. The real UI-TARS files name ``Qwen2_5_VLProcessor``; so do ours.
+    """
+    from rllib_arpo.policy.architectures import PROCESSOR_CLASSES
+
+    for name in ("processor_config.json", "tokenizer_config.json", IMAGE_PROCESSOR_FILE):
+        path = Path(checkpoint) / name
+        if not path.is_file():
+            continue
+        settings = json.loads(path.read_text())
+        if "processor_class" in settings:
+            settings["processor_class"] = PROCESSOR_CLASSES[model_type]
+            path.write_text(json.dumps(settings, indent=2) + "\n")
+
+
 def to_pil(image: ImageLike) -> Image.Image:
     """A screenshot in any accepted form -> an RGB PIL image."""
     if isinstance(image, Image.Image):

@@ -464,7 +464,7 @@ def write_tiny_checkpoint(
         Qwen2VLImageProcessorPil,
     )
 
-    from rllib_arpo.policy.processor import UITarsProcessor
+    from rllib_arpo.policy.processor import UITarsProcessor, name_standard_processor
 
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
@@ -497,10 +497,11 @@ def write_tiny_checkpoint(
             "min_pixels": min_pixels,
             "max_pixels": max_pixels,
             "image_processor_type": "Qwen2VLImageProcessor",
-            "processor_class": "Qwen2_5_VLProcessor",
+            "processor_class": "UITarsProcessor",  # named as the real files by the next call
         }
     )
     (out / "preprocessor_config.json").write_text(json.dumps(preprocessor, indent=2) + "\n")
+    name_standard_processor(out, architecture)
     n_params = sum(p.numel() for p in model.parameters())
     info = {
         "size": size,

@@ -1,8 +1,10 @@
 """What the rollout loop asks of a policy: one batched generation over all live episodes.
 
 The loop builds one ``TurnRequest`` per live episode and gets one ``TurnResponse`` back (text,
-sampled token ids, the sampler's log-probs); ``GenerateFn`` is the whole contract, so the loop
-never sees which model, process or machine answers. ``policy_generate_fn`` adapts a loaded
+sampled token ids, the sampler's log-probs, the weight version that sampled them);
+``GenerateFn`` is the whole contract, so the loop never sees which model, process or machine
+answers. A ``RolloutEngine`` (``rollout.engines``: hf, vllm, openai) is a ``GenerateFn`` that
+also takes new weights (``WeightUpdate``); ``policy_generate_fn`` adapts a loaded
 ``rllib_arpo.policy`` model in this process.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -34,11 +36,53 @@ class TurnRequest:
 
 @dataclass(frozen=True)
 class TurnResponse:
-    """One sampled answer: text, token ids and the sampler's per-token log-probs."""
+    """One sampled answer: text, token ids, the sampler's per-token log-probs, and the version of
+    the weights that sampled it (None where the producer has no versions: an expert, an
+    endpoint serving fixed weights)."""
 
     text: str
     token_ids: Sequence[int]
     logprobs: Sequence[float]
+    weight_version: int | None = None
+
+
+@dataclass(frozen=True)
+class WeightUpdate:
+    """New weights for a rollout engine.
+
+    Attributes:
+        version: The version they become; versions only go up (an engine refuses an older one).
+        tensors: Parameter name (the trainer's ``Policy.get_state`` names) -> CPU tensor.
+        adapter_only: True when ``tensors`` is a LoRA adapter (the base never changes).
+    """
+
+    version: int
+    tensors: dict[str, Any]
+    adapter_only: bool = False
+
+    def nbytes(self) -> int:
+        """Bytes of the tensors (what one sync ships to each engine)."""
+        return sum(int(t.numel()) * int(t.element_size()) for t in self.tensors.values())
+
+
+class RolloutEngine(Protocol):
+    """Generation shared by env runners: ``generate`` is a ``GenerateFn``; weights move in by
+    ``update_weights``. An engine never mixes versions within one ``generate`` call."""
+
+    kind: str
+
+    @property
+    def weight_version(self) -> int:
+        """The version of the weights ``generate`` samples with now."""
+
+    def generate(self, requests: list[TurnRequest]) -> list[TurnResponse]:
+        """One answer per request, in order, each tagged with ``weight_version``."""
+
+    def update_weights(self, update: WeightUpdate) -> None:
+        """Load ``update`` (raises ``ValueError`` on an older version)."""
+
+    def close(self) -> None:
+        """Release the engine's processes and memory."""
 
 
 GenerateFn = Callable[[list[TurnRequest]], list[TurnResponse]]

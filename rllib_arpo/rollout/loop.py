@@ -140,7 +140,9 @@ class GroupRollout:
 
         Args:
             tasks: Task dicts or ids, as the env's ``reset(options={"task": ...})`` takes them.
-            policy_version: Stored in every trajectory (the weights it was sampled with).
+            policy_version: The trajectory's version when its answers carry none (each step
+                records the version its answer was sampled with; a trajectory's version is
+                its first step's, the oldest).
             group_prefix: Makes group ids unique across runners and iterations.
             seed: Base seed of the env resets (episode k of the run gets seed + k).
 
@@ -294,6 +296,7 @@ class GroupRollout:
                 parse_error=parsed.error,
                 env_action="" if not parsed.ok else to_pyautogui(parsed, space),
                 env_info={},
+                policy_version=response.weight_version,
             )
             episode.steps.append(step)
             if not parsed.ok:
@@ -330,6 +333,9 @@ class GroupRollout:
         stats.env_s += time.perf_counter() - started
 
     def _to_trajectory(self, episode: _Episode, policy_version: int) -> Trajectory:
+        versions = [s.policy_version for s in episode.steps if s.policy_version is not None]
+        if versions:
+            policy_version = min(versions)
         reward = compute_reward(
             episode.eval_result, episode.format_reward, self.settings.format_penalty_weight
         )

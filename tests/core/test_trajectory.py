@@ -148,3 +148,33 @@ def test_summarize_rollouts() -> None:
     assert stats[M.ROLLOUT_STEPS_MEAN] == 1.5
     assert stats[M.ROLLOUT_RESPONSE_TOKENS_MEAN] == 3.75
     assert summarize_rollouts([]) == {}
+
+
+def test_step_versions_round_trip_and_old_records_still_load() -> None:
+    from dataclasses import replace
+
+    traj = make_trajectory()
+    versioned = replace(traj, steps=[replace(s, policy_version=4) for s in traj.steps])
+    data = versioned.to_dict()
+    assert {s["policy_version"] for s in data["steps"]} == {4}
+    assert Trajectory.from_dict(data) == versioned
+    for step in data["steps"]:
+        del step["policy_version"]  # a record written before steps had versions
+    assert all(s.policy_version is None for s in Trajectory.from_dict(data).steps)
+
+
+def test_rollout_summary_reports_step_versions() -> None:
+    from dataclasses import replace
+
+    from rllib_arpo.core import metrics as M
+    from rllib_arpo.core.trajectory import summarize_rollouts
+
+    traj = make_trajectory()
+    steady = replace(traj, steps=[replace(s, policy_version=2) for s in traj.steps])
+    mixed_steps = [replace(s, policy_version=2 + i) for i, s in enumerate(traj.steps)]
+    mixed = replace(traj, steps=mixed_steps)
+    out = summarize_rollouts([steady, mixed])
+    assert out[M.ROLLOUT_VERSION_MIN] == 2
+    assert out[M.ROLLOUT_VERSION_MAX] == 2 + len(traj.steps) - 1
+    assert out[M.ROLLOUT_MIXED_VERSION_TRAJECTORIES] == (1 if len(traj.steps) > 1 else 0)
+    assert M.ROLLOUT_VERSION_MIN not in summarize_rollouts([traj])  # no versions recorded

@@ -19,6 +19,7 @@ def make(num_steps: int) -> Trajectory:
             parse_error=None,
             env_action="WAIT",
             env_info={"step_s": 0.01 * i},
+            policy_version=None if i == 1 else 4,  # a step without a version survives too
         )
         for i in range(num_steps)
     ]

