@@ -296,9 +296,7 @@ def summarize_rollouts(
     if not trajs:
         return {}
     n = len(trajs)
-    versions = [
-        {s.policy_version for s in t.steps if s.policy_version is not None} for t in trajs
-    ]
+    versions = [{s.policy_version for s in t.steps if s.policy_version is not None} for t in trajs]
     every = set().union(*versions)
     version_stats = (
         {

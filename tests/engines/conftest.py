@@ -15,4 +15,3 @@ def tiny_pair(tmp_path_factory):
         write_tiny_checkpoint(root / "seed0", size="1.4m", seed=0),
         write_tiny_checkpoint(root / "seed1", size="1.4m", seed=1),
     )
-

@@ -48,7 +48,9 @@ def two_turns(engine) -> tuple[list[np.ndarray], list[list[int]], np.ndarray]:
 
 def trainer_logp(policy, shots, responses) -> np.ndarray:
     with torch.no_grad():
-        result = policy.trajectory_logprobs([TrajectoryInput("open the settings", shots, responses)])
+        result = policy.trajectory_logprobs(
+            [TrajectoryInput("open the settings", shots, responses)]
+        )
     return result[0].flat_logp().double().numpy()
 
 
