@@ -460,11 +460,6 @@ def write_tiny_checkpoint(
     """
     import torch
     import transformers
-    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
-        Qwen2VLImageProcessorPil,
-    )
-
-    from rllib_arpo.policy.processor import UITarsProcessor, name_standard_processor
 
     out = Path(path)
     out.mkdir(parents=True, exist_ok=True)
@@ -475,6 +470,132 @@ def write_tiny_checkpoint(
     with torch.random.fork_rng(devices=fork_devices):
         torch.manual_seed(seed)
         model = model_cls._from_config(config, attn_implementation="sdpa", dtype=torch.float32)
+    n_params = _save_model_and_processor(
+        out, model, tokenizer, min_pixels, max_pixels, architecture
+    )
+    info = {
+        "size": size,
+        "seed": seed,
+        "parameters": n_params,
+        "tokenizer_tokens": len(tokenizer),
+        "vocab_size": config.text_config.vocab_size,
+        "num_merges": num_merges,
+        "phrases": phrases,
+        "architecture": architecture,
+    }
+    (out / "tiny_model.json").write_text(json.dumps(info, indent=2) + "\n")
+    logger.info("wrote tiny %s model (%d parameters) to %s", size, n_params, out)
+    return out
+
+
+UI_TARS_2B_SHAPE = {
+    "text": {
+        "vocab_size": 151936,
+        "hidden_size": 1536,
+        "intermediate_size": 8960,
+        "num_hidden_layers": 28,
+        "num_attention_heads": 12,
+        "num_key_value_heads": 2,
+    },
+    "vision": {"depth": 32, "embed_dim": 1280, "num_heads": 16, "mlp_ratio": 4},
+    "rope_theta": 1_000_000.0,
+    "mrope_section": (16, 24, 24),
+}
+"""Qwen2-VL-2B's dimensions (UI-TARS-2B is that model fine-tuned), untied embeddings: 2.44B
+parameters. Random weights: for timing a real-size step (bench/), never for learning."""
+
+
+def write_ui_tars_2b_shaped_checkpoint(
+    path: str | Path, seed: int = 0, *, dtype: str = "bfloat16"
+) -> Path:
+    """Write a random-init checkpoint with Qwen2-VL-2B's dimensions and the tiny tokenizer.
+
+    Built on the meta device and filled with N(0, 0.02) in place (a default init of 2.4B
+    parameters takes minutes on a CPU); vision and special-token ids as in ``tiny_config``.
+
+    Args:
+        path: Directory to create.
+        seed: Seed of the fill.
+        dtype: Saved weight dtype (bf16: 4.9 GB on disk).
+
+    Returns:
+        The checkpoint directory.
+    """
+    import torch
+    import transformers
+
+    out = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer = build_tiny_tokenizer()
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in QWEN_SPECIAL_TOKENS}
+    shape = UI_TARS_2B_SHAPE
+    text_config = {
+        **shape["text"],
+        "max_position_embeddings": 32768,
+        "rms_norm_eps": 1e-6,
+        "rope_parameters": {
+            "rope_type": "default",
+            "rope_theta": shape["rope_theta"],
+            "mrope_section": list(shape["mrope_section"]),
+        },
+        "bos_token_id": ids["<|endoftext|>"],
+        "eos_token_id": ids["<|im_end|>"],
+        "pad_token_id": ids["<|endoftext|>"],
+    }
+    vision_config = {
+        **shape["vision"],
+        "hidden_size": shape["text"]["hidden_size"],
+        "patch_size": 14,
+        "spatial_merge_size": 2,
+        "temporal_patch_size": 2,
+    }
+    config = transformers.Qwen2VLConfig(
+        text_config=text_config,
+        vision_config=vision_config,
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+        tie_word_embeddings=False,
+        architectures=["Qwen2VLForConditionalGeneration"],
+    )
+    torch_dtype = getattr(torch, dtype)
+    with torch.device("meta"):
+        model = transformers.Qwen2VLForConditionalGeneration._from_config(
+            config, attn_implementation="sdpa", dtype=torch_dtype
+        )
+    model.to_empty(device="cpu")
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, tensor in list(model.named_parameters()) + list(model.named_buffers()):
+            if name.endswith("inv_freq"):
+                continue
+            if tensor.dim() == 1 and "norm" in name:
+                tensor.fill_(1.0)
+            elif tensor.is_floating_point():
+                tensor.copy_(torch.randn(tensor.shape, generator=generator) * 0.02)
+        for module in model.modules():  # rotary tables were never computed on meta
+            if hasattr(module, "inv_freq") and hasattr(module, "rope_init_fn"):
+                inv_freq, _ = module.rope_init_fn(module.config, torch.device("cpu"))
+                module.inv_freq = inv_freq
+                module.original_inv_freq = inv_freq
+    n_params = _save_model_and_processor(out, model, tokenizer, MIN_PIXELS, MAX_PIXELS, "qwen2_vl")
+    info = {"shape": "ui-tars-2b", "seed": seed, "parameters": n_params, "dtype": dtype}
+    (out / "tiny_model.json").write_text(json.dumps(info, indent=2) + "\n")
+    logger.info("wrote a UI-TARS-2B-shaped model (%d parameters) to %s", n_params, out)
+    return out
+
+
+def _save_model_and_processor(
+    out: Path, model, tokenizer, min_pixels: int, max_pixels: int, architecture: str
+) -> int:
+    """Save weights, tokenizer, chat template and image processor files; returns the params."""
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
+        Qwen2VLImageProcessorPil,
+    )
+
+    from rllib_arpo.policy.processor import UITarsProcessor, name_standard_processor
+
     model.generation_config.do_sample = True
     model.generation_config.temperature = 1.0
     model.generation_config.top_k = 0
@@ -502,20 +623,7 @@ def write_tiny_checkpoint(
     )
     (out / "preprocessor_config.json").write_text(json.dumps(preprocessor, indent=2) + "\n")
     name_standard_processor(out, architecture)
-    n_params = sum(p.numel() for p in model.parameters())
-    info = {
-        "size": size,
-        "seed": seed,
-        "parameters": n_params,
-        "tokenizer_tokens": len(tokenizer),
-        "vocab_size": config.text_config.vocab_size,
-        "num_merges": num_merges,
-        "phrases": phrases,
-        "architecture": architecture,
-    }
-    (out / "tiny_model.json").write_text(json.dumps(info, indent=2) + "\n")
-    logger.info("wrote tiny %s model (%d parameters) to %s", size, n_params, out)
-    return out
+    return sum(p.numel() for p in model.parameters())
 
 
 def tiny_model_main(out_dir: str | Path, size: str = DEFAULT_TINY_SIZE, seed: int = 0) -> dict:

@@ -262,3 +262,30 @@ def test_arpo_yamls_say_what_they_promise() -> None:
     assert lora.trial_resources()["GPU"] == 1.0
     demo = load_tune_file(folder / "minidesk_cpu_demo.yaml")
     assert demo.trial_resources() == {"CPU": 1.0, "GPU": 0.0}
+
+
+GPU_YAMLS = ("osworld_uitars7b.yaml", "osworld_uitars7b_lora_1gpu.yaml")
+
+
+@pytest.mark.parametrize("name", GPU_YAMLS)
+def test_gpu_yamls_hold_gpu_learners_gpu_engines_and_cpu_only_env_runners(name) -> None:
+    from rllib_arpo.algorithm import ARPO
+
+    config = load_tune_file(REPO / "tune_configs" / name).config
+    bundles = ARPO.default_resource_request(config).bundles  # no GPU needed to compute them
+    runners = config.num_env_runners
+    learners = config.num_learners
+    main, rest = bundles[0], bundles[1:]
+    runner_bundles = rest[:runners]
+    learner_bundles = rest[runners : runners + learners]
+    engine_bundles = rest[runners + learners :]
+    assert runners >= 1 and all(b.get("GPU", 0) == 0 for b in runner_bundles)
+    assert config.num_gpus_per_env_runner == 0
+    assert len(engine_bundles) == config.num_engines >= 1
+    assert all(b["GPU"] > 0 for b in engine_bundles)
+    if learners:
+        assert all(b["GPU"] == config.num_gpus_per_learner for b in learner_bundles)
+    else:  # the local learner's GPU is the main process's
+        assert main["GPU"] == config.num_gpus_per_learner > 0
+    total_gpus = sum(b.get("GPU", 0) for b in bundles)
+    assert total_gpus == load_tune_file(REPO / "tune_configs" / name).resources["num_gpus"]

@@ -98,13 +98,12 @@ class VLLMEngine:
         suppressed = set(self.builder.vision_token_ids)
         self.allowed_token_ids = [i for i in range(len(self.tokenizer)) if i not in suppressed]
         sampling = settings.sampling
-        if sampling.min_new_tokens:
-            raise ValueError("engine='vllm' does not take min_new_tokens (a benchmark knob)")
         self.params = vllm.SamplingParams(
             temperature=sampling.temperature,
             top_p=sampling.top_p,
             top_k=sampling.top_k,
             max_tokens=sampling.max_new_tokens,
+            min_tokens=sampling.min_new_tokens,  # benchmarks: fixed-length answers
             logprobs=0,
             stop_token_ids=list(self.builder.eos_token_ids),
             allowed_token_ids=self.allowed_token_ids,

