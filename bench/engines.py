@@ -4,8 +4,8 @@
     .venv-vllm/bin/python bench/engines.py             # ~15 min on a 2-core box, nothing else running
     .venv-vllm/bin/python bench/engines.py --quick     # tiny model everywhere: a dry run (~3 min)
 
-1. Env-steps/s of ARPO's rollout with 4 CPU env runners (tiny 1.4M model, MiniDesk
-   click_button at 112x112): the hf engine inside each runner (num_engines=0) vs one hf engine
+1. Env-steps/s of ARPO's rollout with 4 CPU env runners (the demo's committed 1.4M warm start,
+   MiniDesk click_button at 112x112, a family it answers in format): the hf engine inside each runner (num_engines=0) vs one hf engine
    actor vs one vLLM engine actor, 3 iterations each.
 2. One agent step of a UI-TARS-2B-shaped model (2.44B random weights, built offline; bf16), hf
    vs vllm: one 800x450 screenshot with the full UI-TARS prompt and 94 generated tokens; 8 such
@@ -240,8 +240,11 @@ def main() -> None:
     tiny = write_tiny_checkpoint(work / "tiny", size="1.4m", seed=0)
     results: dict[str, object] = {"quick": args.quick, "threads": torch.get_num_threads()}
     if "rollouts" not in args.skip:
-        print("1. rollout env-steps/s, 4 CPU env runners, tiny 1.4M model", flush=True)
-        results["rollouts"] = part_rollouts(tiny, iterations=1 if args.quick else 3)
+        from rllib_arpo.policy.paths import WARMSTART_POLICY, resolve_policy_path
+
+        print("1. rollout env-steps/s, 4 CPU env runners, the 1.4M warm start", flush=True)
+        warm = Path(resolve_policy_path(WARMSTART_POLICY))
+        results["rollouts"] = part_rollouts(warm, iterations=1 if args.quick else 3)
     if args.quick:
         big, dtype = tiny, "float32"
     else:

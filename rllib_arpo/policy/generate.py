@@ -65,6 +65,20 @@ class SamplingParams:
         )
 
 
+def _cache_keyword(model: torch.nn.Module) -> str:
+    """The forward's KV-cache argument: ``cache`` in transformers 5.24 (the project's pin),
+    ``past_key_values`` in 5.19 (the vLLM venv's; docs/engines.md)."""
+    import inspect
+
+    parameters = inspect.signature(type(model).forward).parameters
+    return "cache" if "cache" in parameters else "past_key_values"
+
+
+def _cache_of(outputs) -> object:
+    cache = getattr(outputs, "cache", None)
+    return cache if cache is not None else outputs.past_key_values
+
+
 def _filter_for_sampling(
     log_probs: torch.Tensor, params: SamplingParams, step: int, eos: torch.Tensor
 ) -> torch.Tensor:
@@ -122,7 +136,8 @@ def sample(
         use_cache=True,
         logits_to_keep=1,
     )
-    cache = outputs.cache
+    cache = _cache_of(outputs)
+    cache_keyword = _cache_keyword(model)
     # The prompt ends in text, so the next position is one past the largest, on all 3 axes.
     next_position = batch.position_ids.amax(dim=(0, 2)) + 1  # (B,)
     logits = outputs.logits[:, -1, :]
@@ -183,11 +198,11 @@ def sample(
             input_ids=token.unsqueeze(-1),
             attention_mask=attention,
             position_ids=position,
-            cache=cache,
             use_cache=True,
             logits_to_keep=1,
+            **{cache_keyword: cache},
         )
-        cache = outputs.cache
+        cache = _cache_of(outputs)
         logits = outputs.logits[:, -1, :]
     lengths_list = lengths.tolist()
     token_lists = [tokens[r, : lengths_list[r]].tolist() for r in range(rows)]
