@@ -226,7 +226,7 @@ def load_policy(
         disable_bnb_cpu_repacking,
         quantization_config,
     )
-    from rllib_arpo.policy.model import Policy
+    from rllib_arpo.policy.model import Policy, enable_activation_checkpointing
 
     root = Path(path).expanduser()
     config = check_checkpoint_dir(root)
@@ -272,7 +272,7 @@ def load_policy(
         for parameter in model.parameters():
             parameter.requires_grad_(False)  # a quantized base is frozen; train it with LoRA
     if activation_checkpointing:
-        model.activation_checkpointing_enable({"use_reentrant": False})
+        enable_activation_checkpointing(model)
     model.eval()
     logger.info(
         "loaded %s from %s (%s, %s, quantization=%s, lora=%s, attn=%s)",

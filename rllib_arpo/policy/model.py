@@ -139,6 +139,18 @@ def _as_request(item: Any) -> GenerationRequest:
     raise TypeError(f"a generation request must be a GenerationRequest or dict, got {type(item)}")
 
 
+def _checkpointing_method(model: Any, action: str) -> Any:
+    # transformers 5.24 (the project's pin) says "activation_checkpointing_*"; older 5.x (the
+    # vLLM venv's 5.19, GPU images' 5.17) says "gradient_checkpointing_*".
+    method = getattr(model, f"activation_checkpointing_{action}", None)
+    return method or getattr(model, f"gradient_checkpointing_{action}")
+
+
+def enable_activation_checkpointing(model: Any) -> None:
+    """Recompute decoder activations in backward (non-reentrant checkpoints)."""
+    _checkpointing_method(model, "enable")({"use_reentrant": False})
+
+
 class Policy:
     """A loaded vision-language policy (see ``load_policy``).
 
@@ -395,9 +407,9 @@ class Policy:
     def set_activation_checkpointing(self, enabled: bool) -> None:
         """Turn decoder activation checkpointing on or off."""
         if enabled:
-            self.model.activation_checkpointing_enable({"use_reentrant": False})
+            enable_activation_checkpointing(self.model)
         else:
-            self.model.activation_checkpointing_disable()
+            _checkpointing_method(self.model, "disable")()
             # transformers leaves its input-grad hook behind (a local function: unpicklable).
             self.model.disable_input_require_grads()
         self.activation_checkpointing = enabled

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The GPU check (bench/gpu_check.py says what it runs): one prepared script for a machine with a
+# CUDA GPU, under 8 minutes on an H100. Run from anywhere:
+#
+#   bash bench/gpu_check.sh [OUT_DIR]          # figures in OUT_DIR/gpu_check.json and .log
+#
+# The project need not be installed: it runs from the checkout (PYTHONPATH). On a machine
+# without a package registry, wheels of missing packages (bitsandbytes for the nf4 sections,
+# gymnasium) may be carried in .whl/ and are installed into /tmp/site first.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT_DIR="${1:-${OUT:-/tmp/gpu-check}}"
+mkdir -p "$OUT_DIR"
+PY="${PYTHON:-python3}"
+export HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+if compgen -G ".whl/*.whl" >/dev/null; then
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site .whl/*.whl && export PYTHONPATH="/tmp/site:$PYTHONPATH"
+fi
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total \
+  --format=csv,noheader | tee "$OUT_DIR/nvidia-smi.txt"
+"$PY" bench/gpu_check.py --out "$OUT_DIR" "${@:2}" 2>&1 | tee "$OUT_DIR/gpu_check.log"
+exit "${PIPESTATUS[0]}"
