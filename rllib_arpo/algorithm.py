@@ -83,9 +83,28 @@ def _first_result(results: Any) -> Any:
     raise RuntimeError("no learner answered")
 
 
-def _learner_policy_state(learner: Any) -> dict[str, Any]:
-    """The learner's policy weights (``Policy.get_state``: the adapter only with LoRA)."""
-    return learner.module[DEFAULT_MODULE_ID].unwrapped().policy.get_state()
+def _learner_policy(learner: Any) -> Any:
+    return learner.module[DEFAULT_MODULE_ID].unwrapped().policy
+
+
+def on_rank_zero(learner_group: Any, fn: Any) -> Any:
+    """``fn(learner)`` on the learner of rank 0 only; data-parallel learners hold the same
+    weights, so the others return nothing (no N copies of a 7B state cross the cluster)."""
+
+    def call(learner: Any) -> Any:
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized() and dist.get_rank() != 0:
+            return None
+        return fn(learner)
+
+    answers = [_first_result([item]) for item in learner_group.foreach_learner(call)]
+    return next(answer for answer in answers if answer is not None)
+
+
+def learner_policy_state(learner_group: Any) -> dict[str, Any]:
+    """The learners' policy weights (``Policy.get_state``: the adapter only with LoRA)."""
+    return on_rank_zero(learner_group, lambda learner: _learner_policy(learner).get_state())
 
 
 class _PhaseClock:
@@ -192,7 +211,7 @@ class ARPO(Algorithm):
         """The learners' weights become the next version on every engine actor."""
         from rllib_arpo.engine_actors import batch_metrics
 
-        state = _first_result(self.learner_group.foreach_learner(_learner_policy_state))
+        state = learner_policy_state(self.learner_group)
         seconds, nbytes = self.engines.sync(state, self._weights_version + 1)
         self._weights_version = self.engines.version
         for key, value in {
@@ -389,7 +408,7 @@ class ARPO(Algorithm):
 
     def _push_restored_weights(self) -> None:
         """The restored learners' weights go to the engines, under the version they had."""
-        state = _first_result(self.learner_group.foreach_learner(_learner_policy_state))
+        state = learner_policy_state(self.learner_group)
         self.engines.sync(state, max(self._weights_version, self.engines.version))
         self._weights_version = self.engines.version
 
@@ -429,18 +448,11 @@ class ARPO(Algorithm):
             The checkpoint directory.
         """
         target = str(out_dir)
-
-        def export(learner: Any) -> str | None:
-            import torch.distributed as dist
-
-            if dist.is_available() and dist.is_initialized() and dist.get_rank() != 0:
-                return None  # data-parallel learners hold the same weights
-            module = learner.module[DEFAULT_MODULE_ID].unwrapped()
-            return str(module.policy.export(target))
-
-        results = self.learner_group.foreach_learner(export)
-        written = [_first_result([item]) for item in results]
-        return Path(next(path for path in written if path is not None))
+        return Path(
+            on_rank_zero(
+                self.learner_group, lambda learner: str(_learner_policy(learner).export(target))
+            )
+        )
 
 
 # Registered on import so `tune.Tuner("ARPO", ...)` works in this process; Tune flushes the

