@@ -110,7 +110,9 @@ def part_rollouts(policy_dir: Path, iterations: int) -> dict:
 # ------------------------------------------------------------------------------ 2. one step
 
 
-def build_engine_for(kind: str, checkpoint: Path, dtype: str, max_batch: int = 8):
+def build_engine_for(
+    kind: str, checkpoint: Path, dtype: str, max_batch: int = 8, device: str | None = None
+):
     from rllib_arpo.policy.generate import SamplingParams
     from rllib_arpo.rollout.engines import EngineSettings, build_engine
 
@@ -120,6 +122,7 @@ def build_engine_for(kind: str, checkpoint: Path, dtype: str, max_batch: int = 8
             checkpoint_path=str(checkpoint),
             sampling=SamplingParams(max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS),
             dtype=dtype,
+            device=device,
             max_batch=max_batch,
             seed=0,
         )

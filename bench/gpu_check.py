@@ -100,24 +100,12 @@ def gpu_tests(cuda: bool) -> dict:
 def agent_step(checkpoint: Path, dtype: str, device: str) -> dict:
     import engines as bench_engines  # bench/engines.py
 
-    from rllib_arpo.policy.generate import SamplingParams
-    from rllib_arpo.rollout.engines import EngineSettings, build_engine
-
     out = {}
     kinds = ["hf"] + (["vllm"] if importlib.util.find_spec("vllm") else [])
     for kind in kinds:
-        settings = EngineSettings(
-            kind=kind,
-            checkpoint_path=str(checkpoint),
-            sampling=SamplingParams(
-                max_new_tokens=bench_engines.NEW_TOKENS, min_new_tokens=bench_engines.NEW_TOKENS
-            ),
-            dtype=dtype,
-            device=device,
-            max_batch=8,
-            seed=0,
+        load_s, engine = bench_engines.timed(
+            lambda kind=kind: bench_engines.build_engine_for(kind, checkpoint, dtype, 8, device)
         )
-        load_s, engine = bench_engines.timed(lambda settings=settings: build_engine(settings))
         try:
             figures = bench_engines.step_figures(engine)
         finally:

@@ -365,7 +365,6 @@ def tiny_config(size: str, tokenizer, architecture: str = "qwen2_5_vl"):
         tokenizer: From ``build_tiny_tokenizer``.
         architecture: "qwen2_5_vl" (default) or "qwen2_vl".
     """
-    import transformers
 
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}; valid: {sorted(ARCHITECTURES)}")
@@ -418,6 +417,13 @@ def tiny_config(size: str, tokenizer, architecture: str = "qwen2_5_vl"):
             "spatial_merge_size": 2,
             "temporal_patch_size": 2,
         }
+    return _vl_config(config_name, model_name, text_config, vision_config, ids)
+
+
+def _vl_config(config_name: str, model_name: str, text_config: dict, vision_config: dict, ids):
+    """A Qwen2(.5)-VL config with the tokenizer's vision ids and untied embeddings."""
+    import transformers
+
     return getattr(transformers, config_name)(
         text_config=text_config,
         vision_config=vision_config,
@@ -549,15 +555,8 @@ def write_ui_tars_2b_shaped_checkpoint(
         "spatial_merge_size": 2,
         "temporal_patch_size": 2,
     }
-    config = transformers.Qwen2VLConfig(
-        text_config=text_config,
-        vision_config=vision_config,
-        image_token_id=ids["<|image_pad|>"],
-        video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"],
-        vision_end_token_id=ids["<|vision_end|>"],
-        tie_word_embeddings=False,
-        architectures=["Qwen2VLForConditionalGeneration"],
+    config = _vl_config(
+        *ARCHITECTURES["qwen2_vl"], text_config=text_config, vision_config=vision_config, ids=ids
     )
     torch_dtype = getattr(torch, dtype)
     with torch.device("meta"):

@@ -54,13 +54,12 @@ def target_policy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(policy.export(tmp_path_factory.mktemp("tiny") / "warm"))
 
 
-@pytest.fixture(scope="module")
-def ray_cluster():
+def _local_cluster(num_cpus: int):
     import ray
 
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     ray.init(
-        num_cpus=2,
+        num_cpus=num_cpus,
         include_dashboard=False,
         object_store_memory=256 * 1024 * 1024,
         log_to_driver=False,
@@ -71,3 +70,15 @@ def ray_cluster():
     register()
     yield
     ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A local Ray with 2 CPUs (this box's)."""
+    yield from _local_cluster(2)
+
+
+@pytest.fixture(scope="module")
+def engine_cluster():
+    """4 logical CPUs: the driver and its local learner, two env runners, one engine actor."""
+    yield from _local_cluster(4)

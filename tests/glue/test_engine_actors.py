@@ -6,32 +6,11 @@ the real vLLM engine on CPU.
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def engine_cluster():
-    import ray
-
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    # Logical CPUs: the driver and its local learner, two env runners, one engine actor.
-    ray.init(
-        num_cpus=4,
-        include_dashboard=False,
-        object_store_memory=256 * 1024 * 1024,
-        log_to_driver=False,
-        ignore_reinit_error=True,
-    )
-    from rllib_arpo.registration import register
-
-    register()
-    yield
-    ray.shutdown()
 
 
 def engine_config(policy_dir, engine: str):

@@ -60,6 +60,18 @@ def check_newer(current: int, offered: int) -> None:
         )
 
 
+def single_pad_prompt(builder: Any, request: Any) -> list[int]:
+    """A request's prompt ids for a vLLM engine: the learner's conversation
+    (``ConversationBuilder``) with ONE ``<|image_pad|>`` per screenshot, which vLLM's Qwen2-VL
+    processor expands to the image's token count by the same ``smart_resize``."""
+    return builder.build(
+        request.instruction,
+        [1] * len(request.screenshots),
+        request.previous_responses,
+        add_generation_prompt=True,
+    ).input_ids
+
+
 def chunks(items: list[Any], size: int) -> list[list[Any]]:
     """``items`` in consecutive pieces of at most ``size``."""
     return [items[i : i + size] for i in range(0, len(items), max(1, size))]

@@ -31,7 +31,7 @@ from typing import Any
 
 from rllib_arpo.core.images import encode_png
 from rllib_arpo.policy.conversation import ConversationBuilder
-from rllib_arpo.rollout.engines.base import EngineSettings
+from rllib_arpo.rollout.engines.base import EngineSettings, single_pad_prompt
 from rllib_arpo.rollout.generation import TurnRequest, TurnResponse, WeightUpdate
 
 GENERATE_PATH = "/inference/v1/generate"
@@ -102,12 +102,7 @@ class OpenAIEngine:
 
     def prompt_token_ids(self, request: TurnRequest) -> list[int]:
         """One ``<|image_pad|>`` per screenshot; the server expands each to its image's tokens."""
-        return self.builder.build(
-            request.instruction,
-            [1] * len(request.screenshots),
-            request.previous_responses,
-            add_generation_prompt=True,
-        ).input_ids
+        return single_pad_prompt(self.builder, request)
 
     def body(self, request: TurnRequest) -> dict[str, Any]:
         """The JSON body of one request."""

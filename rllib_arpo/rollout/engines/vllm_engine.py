@@ -29,7 +29,12 @@ from typing import Any
 
 from rllib_arpo.policy.conversation import ConversationBuilder
 from rllib_arpo.policy.processor import to_pil
-from rllib_arpo.rollout.engines.base import EngineSettings, check_newer, chunks
+from rllib_arpo.rollout.engines.base import (
+    EngineSettings,
+    check_newer,
+    chunks,
+    single_pad_prompt,
+)
 from rllib_arpo.rollout.generation import TurnRequest, TurnResponse, WeightUpdate
 
 logger = logging.getLogger(__name__)
@@ -120,12 +125,7 @@ class VLLMEngine:
 
     def prompt_token_ids(self, request: TurnRequest) -> list[int]:
         """The request's prompt with one ``<|image_pad|>`` per screenshot (vLLM expands them)."""
-        return self.builder.build(
-            request.instruction,
-            [1] * len(request.screenshots),
-            request.previous_responses,
-            add_generation_prompt=True,
-        ).input_ids
+        return single_pad_prompt(self.builder, request)
 
     def _prompt(self, request: TurnRequest) -> dict[str, Any]:
         return {
