@@ -11,8 +11,8 @@
    vs vllm: one 800x450 screenshot with the full UI-TARS prompt and 94 generated tokens; 8 such
    steps batched; turn 5 of an episode (4 earlier screenshots and answers), cold and, for vllm,
    with turns 1-4 in the prefix cache (the hf engine re-prefills everything every step).
-3. Weight sync into an engine: full weights (hf and vllm) and a LoRA adapter (hf, rank 64):
-   seconds and bytes.
+3. Weight sync into an engine: full weights and a LoRA adapter (rank 64), hf and vllm: seconds
+   and bytes (for vLLM's adapter also the first answer, which loads it).
 4. Training-inference mismatch: vLLM's log-probs of its own samples against the trainer's
    teacher-forced log-probs of the same tokens, fp32 and bf16 (tiny 1.4M model, 8 two-turn
    episodes; ``core.mismatch`` metrics, TIS cap 2).
@@ -135,6 +135,12 @@ def timed(fn) -> tuple[float, object]:
     return time.perf_counter() - started, value
 
 
+def step_requests(n: int):
+    from rllib_arpo.rollout.generation import TurnRequest
+
+    return [TurnRequest(INSTRUCTION, screens(1, seed=30 + i), []) for i in range(n)]
+
+
 def step_figures(engine) -> dict:
     """Single step, 8 batched, turn 5 cold (and prefix-cached where the engine caches)."""
     from rllib_arpo.rollout.generation import TurnRequest
@@ -214,11 +220,30 @@ def part_sync(checkpoint: Path, dtype: str) -> dict:
     adapter = WeightUpdate(1, learner.get_state(), adapter_only=True)
     del learner
     from rllib_arpo.policy.generate import SamplingParams
-    from rllib_arpo.rollout.engines.hf import HFEngine
+    from rllib_arpo.rollout.engines import EngineSettings, build_engine
 
-    engine = HFEngine(load_policy(checkpoint, dtype=dtype, lora=lora), SamplingParams())
-    seconds, _ = timed(lambda: engine.update_weights(adapter))
-    out["hf LoRA r64 adapter"] = {"seconds": seconds, "bytes": adapter.nbytes()}
+    for kind in ("hf", "vllm"):
+        engine = build_engine(
+            EngineSettings(
+                kind=kind,
+                checkpoint_path=str(checkpoint),
+                sampling=SamplingParams(max_new_tokens=8),
+                dtype=dtype,
+                lora={"r": lora.r, "alpha": lora.alpha},
+            )
+        )
+        try:
+            seconds, _ = timed(lambda engine=engine: engine.update_weights(adapter))
+            # vLLM reads an adapter when a request first names it: one short answer counts.
+            first_s, _ = timed(lambda engine=engine: engine.generate(step_requests(1)))
+        finally:
+            engine.close()
+            del engine
+        out[f"{kind} LoRA r64 adapter"] = {
+            "seconds": seconds,
+            "bytes": adapter.nbytes(),
+            "first_answer_s": first_s,
+        }
     for label, figures in out.items():
         print(
             f"  {label:<22} {figures['bytes'] / 1e6:10.1f} MB  {figures['seconds']:7.3f} s",

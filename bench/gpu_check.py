@@ -12,7 +12,8 @@ Sections (each reports its figures or why it did not run; one failing does not s
    batched, turn 5; hf engine, and vllm where vLLM is installed;
 4. one learner update (teacher-forced log-probs, ARPO loss, backward, AdamW) on the same
    shape: bf16 full fine-tuning and nf4 + LoRA (rank 64), with peak GPU memory;
-5. ARPO, 2 iterations, vllm engine actor + learner on the GPU, where Ray and vLLM are installed.
+5. ARPO, 2 iterations, vllm engine actor + learner on the GPU (bf16 full, then nf4 + LoRA with
+   only the adapter synced), where Ray and vLLM are installed.
 
 Exit status 1 if a section that ran failed.
 """
@@ -171,7 +172,7 @@ def learner_update(checkpoint: Path, dtype: str, device: str, lora: bool) -> dic
     return out
 
 
-def arpo_two_iterations(checkpoint: Path, device: str) -> dict:
+def arpo_two_iterations(checkpoint: Path, device: str, lora: bool) -> dict:
     missing = [name for name in ("ray", "vllm") if not importlib.util.find_spec(name)]
     if missing:
         return {"status": "not run", "why": f"{', '.join(missing)} not installed here"}
@@ -199,6 +200,11 @@ def arpo_two_iterations(checkpoint: Path, device: str) -> dict:
             engine_options={"gpu_memory_utilization": 0.35} if gpu else {},
             policy_dtype="bfloat16" if gpu else "float32",
             drop_zero_advantage_groups=False,
+            # nf4 + LoRA: the learner trains an adapter on a 4-bit base; vLLM serves the bf16
+            # base and each adapter version (on CPU: LoRA without the 4-bit base).
+            lora_rank=64 if lora else 0,
+            lora_alpha=128,
+            quantization="nf4" if lora and gpu else None,
         )
         .env_runners(num_env_runners=1, num_gpus_per_env_runner=0)
         .learners(num_learners=0, num_gpus_per_learner=0.5 if gpu else 0)
@@ -249,7 +255,16 @@ def main() -> None:
     sections.run("3 agent step", agent_step, checkpoint, dtype, device)
     sections.run("4a learner update, full", learner_update, checkpoint, dtype, device, False)
     sections.run("4b learner update, nf4 + LoRA", learner_update, checkpoint, dtype, device, True)
-    sections.run("5 ARPO 2 iterations, vllm engine", arpo_two_iterations, checkpoint, device)
+    sections.run(
+        "5a ARPO 2 iterations, vllm engine, full", arpo_two_iterations, checkpoint, device, False
+    )
+    sections.run(
+        "5b ARPO 2 iterations, vllm engine, nf4 + LoRA",
+        arpo_two_iterations,
+        checkpoint,
+        device,
+        True,
+    )
 
     (args.out / "gpu_check.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(f"\nfigures: {args.out / 'gpu_check.json'}")

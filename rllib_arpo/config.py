@@ -574,11 +574,6 @@ class ARPOConfig(AlgorithmConfig):
                 "engine='hf' or 'vllm'",
             ),
             (
-                self.engine != "vllm" or not self.lora_rank,
-                "engine='vllm' takes full weights only for now (an adapter per version would "
-                "need vLLM's LoRA requests): set lora_rank=0 or engine='hf'",
-            ),
-            (
                 self.tis_cap is None or (is_number(self.tis_cap) and self.tis_cap > 0),
                 f"tis_cap must be a number > 0 or None, got {self.tis_cap!r}",
             ),

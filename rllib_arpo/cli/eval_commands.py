@@ -97,6 +97,13 @@ def _shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "(episodes_images/).",
         ),
         click.option(
+            "--checkpoint",
+            default=None,
+            help="OpenAI URL of a vLLM server started with --enable-scale-out: the served "
+            "checkpoint's local directory; the server is then asked in token ids and answers "
+            "with token ids and log-probs (docs/engines.md), instead of chat text.",
+        ),
+        click.option(
             "--coords",
             type=click.Choice(["absolute", "relative1000"]),
             default="absolute",
@@ -160,6 +167,7 @@ def _settings(options: dict[str, Any]) -> EvalSettings:
         model=options["model"],
         api_key=options["api_key"] or os.environ.get(OPENAI_KEY_ENV_VAR),
         coords=options["coords"],
+        checkpoint=options["checkpoint"],
         log_screenshots=options["log_screenshots"],
     )
 

@@ -1,10 +1,11 @@
 """Policies as evaluation backends: what ``--policy`` names, behind one protocol (``EvalPolicy``).
 
-- ``ModelPolicy``: a local checkpoint directory or ``tiny`` (``rllib_arpo.policy``), one batched
-  generation per step;
+- ``EnginePolicy``: a rollout engine (``rollout.engines``) answering one batched call per step:
+  the ``hf`` engine over a local checkpoint directory or ``tiny``, or the ``openai`` engine over
+  a vLLM server (``--policy http://... --checkpoint DIR``: token ids in and out, log-probs kept);
 - ``ExpertPolicy``: MiniDesk's scripted expert, which reads the live env (a check of evaluators);
-- ``OpenAIPolicy``: an OpenAI-compatible chat-completions URL (e.g. a vLLM server hosting
-  UI-TARS-1.5), one concurrent call per episode and step.
+- ``OpenAIPolicy``: any OpenAI-compatible chat-completions URL (text in, text out), one
+  concurrent call per episode and step.
 
 ``build_policy`` picks one from the ``--policy`` string.
 """
@@ -29,7 +30,7 @@ from rllib_arpo.core.prompt import SYSTEM_PROMPT, computer_use_prompt
 from rllib_arpo.evaluation.envs import TrackedEnv
 from rllib_arpo.evaluation.errors import EvalError
 from rllib_arpo.policy.paths import TINY_POLICY, resolve_policy_path
-from rllib_arpo.rollout.generation import TurnRequest, TurnResponse, policy_generate_fn
+from rllib_arpo.rollout.generation import TurnRequest, TurnResponse
 
 EXPERT_POLICY = "expert"
 """``--policy`` naming MiniDesk's scripted expert."""
@@ -75,38 +76,31 @@ class SamplingSettings:
     max_new_tokens: int = 512
 
 
-class ModelPolicy:
-    """A local checkpoint (``rllib_arpo.policy``) sampling one batched call per step.
+class EnginePolicy:
+    """A rollout engine as an evaluation policy: one batched ``generate`` per step.
 
     Args:
-        policy: A loaded policy (``policy.load.load_policy``).
-        sampling: Temperature, top_p, max tokens.
-        seed: Seed of the sampler.
+        engine: An ``hf`` or ``openai`` engine (``rollout.engines.build_engine``).
+        processor: The checkpoint's processor: the coordinate frame of its resized screenshots.
+        name: What the results call the policy.
     """
 
-    def __init__(self, policy: Any, sampling: SamplingSettings, seed: int | None = 0) -> None:
-        from rllib_arpo.policy.generate import SamplingParams
-
-        self.policy = policy
-        self.name = str(policy.source_path)
-        self.params = SamplingParams(
-            temperature=sampling.temperature,
-            top_p=sampling.top_p,
-            max_new_tokens=sampling.max_new_tokens,
-        )
-        policy.set_seed(seed)
-        self._generate = policy_generate_fn(policy, self.params)
+    def __init__(self, engine: Any, processor: Any, name: str) -> None:
+        self.engine = engine
+        self.processor = processor
+        self.name = name
 
     def coordinate_space(self, width: int, height: int) -> CoordinateSpace:
         """The checkpoint's coordinate frame for this screen."""
-        return self.policy.coordinate_space(width, height)
+        return self.processor.coordinate_space(width, height)
 
     def generate(self, requests: list[TurnRequest], envs: list[TrackedEnv]) -> list[TurnResponse]:
         """One batched generation over ``requests`` (the envs are not needed)."""
-        return self._generate(requests)
+        return self.engine.generate(requests)
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Releases the engine."""
+        self.engine.close()
 
 
 class ExpertPolicy:
@@ -296,6 +290,7 @@ def build_policy(
     model: str = "ui-tars",
     api_key: str | None = None,
     coords: str = "absolute",
+    checkpoint: str | None = None,
 ) -> EvalPolicy:
     """A policy from ``--policy``: a checkpoint dir, ``tiny``, ``expert`` or an http(s) URL.
 
@@ -307,25 +302,44 @@ def build_policy(
         model: An endpoint's served model name.
         api_key: An endpoint's bearer key.
         coords: An endpoint's coordinate convention ("absolute" or "relative1000").
+        checkpoint: With a URL: the served checkpoint's local directory; the URL is then a vLLM
+            server with ``--enable-scale-out``, asked in token ids (the ``openai`` engine).
 
     Raises:
         EvalError: a path that does not exist or does not load.
     """
+    from rllib_arpo.policy.generate import SamplingParams
+    from rllib_arpo.policy.load import PolicyLoadError
+    from rllib_arpo.rollout.engines import EngineSettings, build_engine
+
     if spec == EXPERT_POLICY:
         return ExpertPolicy()
-    if spec.startswith(OPENAI_SCHEMES):
+    if spec.startswith(OPENAI_SCHEMES) and checkpoint is None:
         return OpenAIPolicy(
             spec, model=model, sampling=sampling, api_key=api_key, convention=coords
         )
-    if spec != TINY_POLICY and not Path(spec).expanduser().is_dir():
+    local = checkpoint if spec.startswith(OPENAI_SCHEMES) else spec
+    if local != TINY_POLICY and not Path(str(local)).expanduser().is_dir():
         raise EvalError(
-            f"policy {spec!r} is not a checkpoint directory; use a local checkpoint path, "
+            f"policy {local!r} is not a checkpoint directory; use a local checkpoint path, "
             f"'{TINY_POLICY}', '{EXPERT_POLICY}' or an http(s):// chat-completions URL"
         )
-    from rllib_arpo.policy.load import PolicyLoadError, load_policy
-
+    settings = EngineSettings(
+        kind="openai" if spec.startswith(OPENAI_SCHEMES) else "hf",
+        checkpoint_path=resolve_policy_path(local),
+        sampling=SamplingParams(
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            max_new_tokens=sampling.max_new_tokens,
+        ),
+        device=device,
+        seed=seed,
+        url=spec if spec.startswith(OPENAI_SCHEMES) else None,
+        model=model,
+    )
     try:
-        policy = load_policy(resolve_policy_path(spec), device=device)
+        engine = build_engine(settings)
     except PolicyLoadError as error:
         raise EvalError(" ".join(str(error).split())) from None
-    return ModelPolicy(policy, sampling, seed)
+    name = f"{model}@{spec}" if settings.url else str(settings.checkpoint_path)
+    return EnginePolicy(engine, engine.processor, name)

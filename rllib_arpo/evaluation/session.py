@@ -61,6 +61,8 @@ class EvalSettings:
         model: An endpoint's served model name.
         api_key: An endpoint's bearer key.
         coords: An endpoint's coordinate convention ("absolute" or "relative1000").
+        checkpoint: With an endpoint URL: the served checkpoint's local directory (the URL is a
+            vLLM server asked in token ids; ``policies.build_policy``).
         log_screenshots: ``episodes.parquet``'s screenshots: "bytes" (in the table) or "files".
     """
 
@@ -75,6 +77,7 @@ class EvalSettings:
     model: str = "ui-tars"
     api_key: str | None = None
     coords: str = "absolute"
+    checkpoint: str | None = None
     log_screenshots: str = "bytes"
 
     def record(self, **extra: Any) -> dict[str, Any]:
@@ -290,6 +293,7 @@ def _prepare(
         model=settings.model,
         api_key=settings.api_key,
         coords=settings.coords,
+        checkpoint=settings.checkpoint,
     )
     return factory, policy, parallel
 

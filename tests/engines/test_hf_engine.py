@@ -92,7 +92,6 @@ def test_settings_from_the_config_match_the_learners() -> None:
     [
         ({"engine": "vllm"}, "num_engines >= 1"),
         ({"engine": "openai"}, "cannot follow training"),
-        ({"engine": "vllm", "num_engines": 1, "lora_rank": 8}, "full weights only"),
         ({"engine": "sglang"}, "engine"),
         ({"tis_cap": 0}, "tis_cap"),
         ({"num_engines": -1}, "num_engines"),

@@ -6,12 +6,14 @@ Run with ``.venv-vllm/bin/pytest -m vllm`` (the training venv deselects it).
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,3 +143,21 @@ def test_ids_round_trip_exactly_and_log_probs_are_the_trainers(engine, tiny_pair
 def test_a_server_engine_refuses_new_weights(engine) -> None:
     with pytest.raises(ValueError, match="fixed weights"):
         engine.update_weights(WeightUpdate(1, {}))
+
+
+def test_arpo_eval_asks_the_server_in_token_ids(server, tiny_pair, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from rllib_arpo.cli import arpo
+    from rllib_arpo.outputs.episode_log import read_episode_log
+
+    tasks = Path(__file__).resolve().parents[2] / "test_data" / "test_10tasks.json"
+    args = ["eval", "--policy", server + "/v1", "--checkpoint", tiny_pair[0], "--model", "tiny",
+            "--tasks", tasks, "--trials", "1", "--max-new-tokens", "16", "--out", tmp_path]  # fmt: skip
+    result = CliRunner().invoke(arpo, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "episodes.parquet").is_file() and (tmp_path / "report.html").is_file()
+    settings = json.loads((tmp_path / "results.json").read_text())["settings"]
+    assert settings["policy"] == server + "/v1"
+    task_count = sum(len(ids) for ids in json.loads(tasks.read_text()).values())
+    assert len(read_episode_log(tmp_path / "episodes.parquet")) >= task_count  # a row per step

@@ -86,3 +86,40 @@ def test_sampler_log_probs_match_the_trainer_in_fp32_and_follow_weight_updates(
     assert responses[0].weight_version == 1
     with pytest.raises(ValueError, match="older than the version served"):
         engine.update_weights(WeightUpdate(0, after.get_state()))
+
+
+def test_a_lora_adapter_is_served_as_a_new_version(tiny_pair) -> None:
+    from rllib_arpo.policy.lora import LoraSpec
+
+    learner = load_policy(tiny_pair[0], lora=LoraSpec(r=8, alpha=16))
+    with torch.no_grad():  # a trained adapter: B is no longer zero
+        generator = torch.Generator().manual_seed(0)
+        for name, parameter in learner.model.named_parameters():
+            if "lora_B" in name:
+                parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.5)
+    adapter = learner.get_state()
+    assert all("lora_" in name for name in adapter)
+    engine = build_engine(
+        EngineSettings(
+            kind="vllm",
+            checkpoint_path=str(tiny_pair[0]),
+            sampling=SamplingParams(max_new_tokens=24),
+            lora={"r": 8, "alpha": 16},
+            seed=0,
+        )
+    )
+    try:
+        base = load_policy(tiny_pair[0])
+        shots, responses, sampler = two_turns(engine)  # version 0: the base (B = 0)
+        assert np.abs(trainer_logp(base, shots, responses) - sampler).max() < 2e-3
+        engine.update_weights(WeightUpdate(1, adapter, adapter_only=True))
+        shots, responses, sampler = two_turns(engine)
+        # vLLM's LoRA kernels add more rounding than its plain layers (max ~6e-3 measured);
+        # the base model is much further away: the adapter is what vLLM serves.
+        to_learner = np.abs(trainer_logp(learner, shots, responses) - sampler).max()
+        to_base = np.abs(trainer_logp(base, shots, responses) - sampler).max()
+        assert to_learner < 1e-2 and to_base > 5 * to_learner, (to_learner, to_base)
+        engine.update_weights(WeightUpdate(2, adapter, adapter_only=True))  # replaces v1
+        assert engine.generate([TurnRequest("x", [screen(6)], [])])[0].weight_version == 2
+    finally:
+        engine.close()

@@ -58,6 +58,11 @@ class HFEngine:
         return cls(policy, settings.sampling, max_batch=settings.max_batch)
 
     @property
+    def processor(self) -> Any:
+        """The checkpoint's processor (the coordinate frame of its resized screenshots)."""
+        return self.policy.processor
+
+    @property
     def weight_version(self) -> int:
         return self._version
 

