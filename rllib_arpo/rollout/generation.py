@@ -72,6 +72,10 @@ class RolloutEngine(Protocol):
     kind: str
 
     @property
+    def processor(self) -> Any:
+        """The checkpoint's processor (tokenizer; the coordinate frame of resized screenshots)."""
+
+    @property
     def weight_version(self) -> int:
         """The version of the weights ``generate`` samples with now."""
 

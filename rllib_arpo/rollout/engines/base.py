@@ -1,4 +1,5 @@
-"""What every rollout engine shares: its settings record and the version rule."""
+"""What the rollout engines share: the settings record, the version rule, batching, and the
+prompt the vLLM engines send."""
 
 from __future__ import annotations
 
