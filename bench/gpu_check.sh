@@ -4,9 +4,12 @@
 #
 #   bash bench/gpu_check.sh [OUT_DIR]          # figures in OUT_DIR/gpu_check.json and .log
 #
-# The project need not be installed: it runs from the checkout (PYTHONPATH). On a machine
-# without a package registry, wheels of missing packages (bitsandbytes for the nf4 sections,
-# gymnasium) may be carried in .whl/ and are installed into /tmp/site first.
+# The project need not be installed: it runs from the checkout (PYTHONPATH); it needs torch,
+# transformers (5.17 and newer ran it), peft, safetensors and pytest, plus bitsandbytes for the
+# nf4 sections and Ray + vLLM for section 5. On a machine without a package registry, put the
+# wheels of what is missing in .whl/ beforehand; they are installed into /tmp/site first, e.g.
+#   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#     --platform manylinux_2_24_x86_64 -d .whl bitsandbytes==0.50.2
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT_DIR="${1:-${OUT:-/tmp/gpu-check}}"
