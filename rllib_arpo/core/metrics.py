@@ -119,7 +119,8 @@ REPLAY_INJECTED_AGE_MEAN = "replay/injected_age_mean"
 REPLAY_INJECTIONS_TOTAL = "replay/injections_total"
 
 # --------------------------------------------------------------------------------------------
-# Time and throughput (``algorithm.training_step``)
+# Time and throughput (``algorithm.training_step``); weight sync and engines
+# (``algorithm._sync_engines``, ``engine_actors.batch_metrics``)
 # --------------------------------------------------------------------------------------------
 TIME_ROLLOUT_S = "time/rollout_s"
 TIME_REPLAY_S = "time/replay_s"
@@ -151,7 +152,19 @@ EPISODE_STRIP = "episode/strip"
 """Image: one sampled episode, its actions drawn on its screenshots."""
 EPISODE_ANSWERS = "episode/answers"
 """Text: the model's answers of that episode."""
-SCALAR_AREAS = ("rollout/", "success/", "reward/", "adv/", "replay/", "time/", "train/", "loss/")
+SCALAR_AREAS = (
+    "rollout/",
+    "success/",
+    "reward/",
+    "adv/",
+    "replay/",
+    "time/",
+    "train/",
+    "loss/",
+    "sync/",
+    "engine/",
+    "mismatch/",
+)
 """Areas of the top-level result that TensorBoard gets as scalars."""
 LEARNER_AREAS = ("loss/", "time/")
 """Areas of the learner's results that TensorBoard gets as scalars."""
