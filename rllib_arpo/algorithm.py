@@ -212,7 +212,7 @@ class ARPO(Algorithm):
         from rllib_arpo.engine_actors import batch_metrics
 
         state = learner_policy_state(self.learner_group)
-        seconds, nbytes = self.engines.sync(state, self._weights_version + 1)
+        nbytes = self.engines.sync(state, self._weights_version + 1)
         self._weights_version = self.engines.version
         for key, value in {
             M.SYNC_BYTES: float(nbytes),
@@ -220,7 +220,6 @@ class ARPO(Algorithm):
             **batch_metrics(self.engines.take_batch_logs()),
         }.items():
             self.metrics.log_value(key, value, window=1)
-        logger.debug("synced version %d to engines in %.3f s", self._weights_version, seconds)
 
     def _next_tasks(self) -> list[Any]:
         count = self.config.tasks_per_iteration

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,12 +33,10 @@ BATCH_WINDOW_S = 0.02
 
 @dataclass
 class BatchLog:
-    """What one generation call served (for the shared-batch test and the metrics)."""
+    """What one generation call served (``batch_metrics``)."""
 
     size: int
     callers: tuple[str, ...]
-    version: int
-    seconds: float
 
 
 @dataclass
@@ -85,7 +82,6 @@ class EngineActor:
                 batch.append(item)
                 size += len(item.requests)
             flat = [r for item in batch for r in item.requests]
-            started = time.perf_counter()
             try:
                 responses = await asyncio.get_running_loop().run_in_executor(
                     self._worker, self.engine.generate, flat
@@ -95,14 +91,7 @@ class EngineActor:
                     if not item.future.done():
                         item.future.set_exception(error)
                 continue
-            self._log.append(
-                BatchLog(
-                    size=len(flat),
-                    callers=tuple(sorted({item.caller for item in batch})),
-                    version=responses[0].weight_version if responses else -1,
-                    seconds=time.perf_counter() - started,
-                )
-            )
+            self._log.append(BatchLog(len(flat), tuple(sorted({item.caller for item in batch}))))
             cursor = 0
             for item in batch:
                 item.future.set_result(responses[cursor : cursor + len(item.requests)])
@@ -122,13 +111,7 @@ class EngineActor:
 
     def parameter_sums(self) -> dict[str, float]:
         """The engine's per-parameter float64 sums (vllm: vLLM's names; hf: the policy's)."""
-        sums = getattr(self.engine, "parameter_sums", None)
-        if callable(sums):
-            return sums()
-        return {
-            name: float(tensor.double().sum())
-            for name, tensor in self.engine.policy.model.state_dict().items()
-        }
+        return self.engine.parameter_sums()
 
     def close(self) -> None:
         self.engine.close()
@@ -164,16 +147,15 @@ class EnginePool:
         self.version = min(ray.get([h.ready.remote() for h in self.handles]))
         self.adapter_only = bool(settings.lora)
 
-    def sync(self, tensors: dict[str, Any], version: int) -> tuple[float, int]:
-        """Pushes the learners' weights to every engine; returns (seconds, bytes per engine)."""
-        started = time.perf_counter()
+    def sync(self, tensors: dict[str, Any], version: int) -> int:
+        """Pushes the learners' weights to every engine; returns the bytes each engine got."""
         update = WeightUpdate(version, tensors, adapter_only=self.adapter_only)
         reference = ray.put(update)
         versions = ray.get([h.update_weights.remote(reference) for h in self.handles])
         if any(v != version for v in versions):
             raise RuntimeError(f"engines serve versions {versions} after a sync to {version}")
         self.version = version
-        return time.perf_counter() - started, update.nbytes()
+        return update.nbytes()
 
     def take_batch_logs(self) -> list[BatchLog]:
         return [

@@ -13,11 +13,7 @@
 from __future__ import annotations
 
 import base64
-import http.client
 import json
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,8 +32,6 @@ EXPERT_POLICY = "expert"
 """``--policy`` naming MiniDesk's scripted expert."""
 OPENAI_SCHEMES = ("http://", "https://")
 """A ``--policy`` starting with one of these is an OpenAI-compatible chat-completions endpoint."""
-OPENAI_RETRIES = 3
-"""Tries of one chat-completions call before the run stops with an error."""
 MAX_ANSWER_BYTES = 16 * 1024 * 1024
 """Longest chat-completions answer read; a longer one is an unusable answer."""
 UNUSABLE_ANSWER = "unusable answer from the chat-completions endpoint"
@@ -146,7 +140,7 @@ class OpenAIPolicy:
     trajectories store the text.
 
     Failures: an endpoint that cannot be reached or answers an HTTP error stops the run
-    (``EvalError``, after ``OPENAI_RETRIES`` tries; a 4xx at once). An answer that arrives but
+    (``EvalError``, after ``openai_engine.RETRIES`` tries; a 4xx at once). An answer that arrives but
     cannot be read (not JSON, nested too deeply, too long, no ``choices[0].message.content``
     str) is that episode's: its text becomes ``UNUSABLE_ANSWER: <why>``, which does not parse,
     so the episode ends as a format error recording why.
@@ -229,24 +223,24 @@ class OpenAIPolicy:
                 "max_tokens": self.sampling.max_new_tokens,
             }
         ).encode()
+        from rllib_arpo.rollout.engines.openai_engine import EndpointError, post_with_retries
+
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        problem = ""
-        for attempt in range(OPENAI_RETRIES):
-            request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout_s) as reply:
-                    raw = reply.read(MAX_ANSWER_BYTES + 1)
-                return answer_text(raw)
-            except urllib.error.HTTPError as error:
-                problem = f"HTTP {error.code}: {error.read(200).decode('utf-8', 'replace')}"
-                if error.code < 500:
-                    break
-            except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-                problem = str(getattr(error, "reason", error)) or type(error).__name__
-            time.sleep(0.5 * 2**attempt)
-        raise EvalError(f"chat-completions endpoint {self.url} failed: {problem}")
+        try:
+            raw = post_with_retries(
+                self.url,
+                body,
+                headers,
+                timeout_s=self.timeout_s,
+                read_limit=MAX_ANSWER_BYTES + 1,
+            )
+        except EndpointError as error:
+            raise EvalError(
+                f"chat-completions endpoint {self.url} failed: {error.problem}"
+            ) from None
+        return answer_text(raw)
 
     def close(self) -> None:
         """Stops the call pool (calls in flight are not waited for)."""

@@ -83,6 +83,12 @@ class ConversationBuilder:
         self._newline = self.encode("\n")
         self._header_cache: dict[str, list[int]] = {}
 
+    def never_sampled(self, vocab_size: int) -> list[int]:
+        """Ids a policy never emits: the vision tokens, and the output rows past the tokenizer
+        (the model's ``vocab_size`` is rounded up; no token maps to those rows). The trainer masks
+        them (``Policy.suppress_mask``) and every rollout engine excludes them the same way."""
+        return sorted(set(self.vision_token_ids) | set(range(len(self.tokenizer), vocab_size)))
+
     def encode(self, text: str) -> list[int]:
         """Token ids of a text chunk (no BOS/EOS added)."""
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])

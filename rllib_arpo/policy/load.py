@@ -109,6 +109,13 @@ def check_checkpoint_dir(path: str | os.PathLike) -> dict:
     return config
 
 
+def checkpoint_vocab_size(path: str | os.PathLike) -> int:
+    """Rows of the checkpoint's output layer (``text_config.vocab_size``; more than the
+    tokenizer's ids)."""
+    config = check_checkpoint_dir(path)
+    return int((config.get("text_config") or {}).get("vocab_size") or config["vocab_size"])
+
+
 def _image_processor_dict(root: Path) -> dict | None:
     pre = root / "preprocessor_config.json"
     if pre.is_file():

@@ -189,8 +189,7 @@ class Policy:
         self.builder = ConversationBuilder(self.tokenizer)
         vocab = model.get_output_embeddings().weight.shape[0]
         suppress = torch.zeros(vocab, dtype=torch.bool)
-        suppress[list(self.builder.vision_token_ids)] = True
-        suppress[len(self.tokenizer) :] = True  # rows no token maps to (as in the real model)
+        suppress[self.builder.never_sampled(vocab)] = True
         self.suppress_mask = suppress.to(device)
         self.merge_size = int(processor.image_processor.merge_size)
         self.generator: torch.Generator | None = None

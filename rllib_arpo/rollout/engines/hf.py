@@ -84,5 +84,12 @@ class HFEngine:
         self.policy.set_state(update.tensors)
         self._version = update.version
 
+    def parameter_sums(self) -> dict[str, float]:
+        """Each weight's float64 sum, by the policy's names (what a sync check compares)."""
+        return {
+            name: float(tensor.double().sum())
+            for name, tensor in self.policy.model.state_dict().items()
+        }
+
     def close(self) -> None:
         """Nothing to release (the policy goes with the engine)."""

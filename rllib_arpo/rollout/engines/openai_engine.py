@@ -42,13 +42,36 @@ SUPPRESSED_LOGIT_BIAS = -1e9
 """Logit bias of the ids the trainer never samples (vision tokens, ids past the tokenizer)."""
 
 
-def model_vocab_size(checkpoint: str) -> int:
-    """Rows of the checkpoint's output layer (more than the tokenizer's ids: the rest are never
-    sampled)."""
-    from rllib_arpo.policy.load import check_checkpoint_dir
+class EndpointError(RuntimeError):
+    """An HTTP endpoint that could not be reached or kept answering with an error."""
 
-    config = check_checkpoint_dir(checkpoint)
-    return int((config.get("text_config") or {}).get("vocab_size") or config["vocab_size"])
+    def __init__(self, url: str, problem: str) -> None:
+        super().__init__(f"{url} failed: {problem}")
+        self.url, self.problem = url, problem
+
+
+def post_with_retries(
+    url: str, data: bytes, headers: dict[str, str], *, timeout_s: float, read_limit: int
+) -> bytes:
+    """POST ``data``; the answer's body, at most ``read_limit`` bytes of it.
+
+    ``RETRIES`` tries with exponential back-off for network errors and 5xx answers; a 4xx is
+    final at once. Raises ``EndpointError`` (with the last problem) when no try answered.
+    """
+    problem = ""
+    for attempt in range(RETRIES):
+        call = urllib.request.Request(url, data=data, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(call, timeout=timeout_s) as reply:
+                return reply.read(read_limit)
+        except urllib.error.HTTPError as error:
+            problem = f"HTTP {error.code}: {error.read(300).decode('utf-8', 'replace')}"
+            if error.code < 500:
+                break
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+            problem = str(getattr(error, "reason", error)) or type(error).__name__
+        time.sleep(0.5 * 2**attempt)
+    raise EndpointError(url, problem)
 
 
 class EngineServerError(RuntimeError):
@@ -66,7 +89,7 @@ class OpenAIEngine:
     kind = "openai"
 
     def __init__(self, settings: EngineSettings) -> None:
-        from rllib_arpo.policy.load import load_processor
+        from rllib_arpo.policy.load import checkpoint_vocab_size, load_processor
 
         if not settings.url:
             raise ValueError("engine='openai' needs the server's url (http://host:port)")
@@ -78,8 +101,7 @@ class OpenAIEngine:
         )
         self.tokenizer = self.processor.tokenizer
         self.builder = ConversationBuilder(self.tokenizer)
-        vocab = model_vocab_size(settings.checkpoint_path)
-        suppressed = set(self.builder.vision_token_ids) | set(range(len(self.tokenizer), vocab))
+        suppressed = self.builder.never_sampled(checkpoint_vocab_size(settings.checkpoint_path))
         sampling = settings.sampling
         self.sampling_params = {
             "temperature": sampling.temperature,
@@ -89,7 +111,7 @@ class OpenAIEngine:
             "min_tokens": sampling.min_new_tokens,
             "logprobs": 0,
             "stop_token_ids": list(self.builder.eos_token_ids),
-            "logit_bias": {str(i): SUPPRESSED_LOGIT_BIAS for i in sorted(suppressed)},
+            "logit_bias": {str(i): SUPPRESSED_LOGIT_BIAS for i in suppressed},
             "skip_special_tokens": False,
         }
         if settings.seed is not None:
@@ -130,29 +152,23 @@ class OpenAIEngine:
 
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """One request; returns the server's JSON answer (``EngineServerError`` if none)."""
-        data = json.dumps(body).encode()
         url = self.base_url + GENERATE_PATH
-        problem = ""
-        for attempt in range(RETRIES):
-            call = urllib.request.Request(
-                url, data=data, headers={"Content-Type": "application/json"}, method="POST"
+        try:
+            raw = post_with_retries(
+                url,
+                json.dumps(body).encode(),
+                {"Content-Type": "application/json"},
+                timeout_s=self.timeout_s,
+                read_limit=MAX_ANSWER_BYTES + 1,
             )
-            try:
-                with urllib.request.urlopen(call, timeout=self.timeout_s) as reply:
-                    raw = reply.read(MAX_ANSWER_BYTES + 1)
-                if len(raw) > MAX_ANSWER_BYTES:
-                    raise EngineServerError(f"{url}: answer longer than {MAX_ANSWER_BYTES} bytes")
-                return json.loads(raw)
-            except urllib.error.HTTPError as error:
-                problem = f"HTTP {error.code}: {error.read(300).decode('utf-8', 'replace')}"
-                if error.code < 500:
-                    break
-            except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-                problem = str(getattr(error, "reason", error)) or type(error).__name__
-            except ValueError as error:  # not JSON
-                raise EngineServerError(f"{url}: answer is not JSON ({error})") from None
-            time.sleep(0.5 * 2**attempt)
-        raise EngineServerError(f"{url} failed: {problem}")
+        except EndpointError as error:
+            raise EngineServerError(str(error)) from None
+        if len(raw) > MAX_ANSWER_BYTES:
+            raise EngineServerError(f"{url}: answer longer than {MAX_ANSWER_BYTES} bytes")
+        try:
+            return json.loads(raw)
+        except ValueError as error:  # not JSON
+            raise EngineServerError(f"{url}: answer is not JSON ({error})") from None
 
     def response(self, answer: dict[str, Any]) -> TurnResponse:
         """A ``TurnResponse`` from one answer (``EngineServerError`` if it lacks what we need)."""

@@ -80,10 +80,14 @@ class VLLMEngine:
     kind = "vllm"
 
     def __init__(self, settings: EngineSettings) -> None:
-        import torch
         import vllm
 
-        from rllib_arpo.policy.load import load_processor
+        from rllib_arpo.policy.load import (
+            checkpoint_vocab_size,
+            default_dtype,
+            load_processor,
+            resolve_device,
+        )
 
         self.settings = settings
         self.max_batch = settings.max_batch
@@ -92,8 +96,9 @@ class VLLMEngine:
         )
         self.tokenizer = self.processor.tokenizer
         self.builder = ConversationBuilder(self.tokenizer)
-        on_gpu = (settings.device or ("cuda" if torch.cuda.is_available() else "cpu")) != "cpu"
-        dtype = settings.dtype or ("bfloat16" if on_gpu else "float32")
+        device = resolve_device(settings.device)
+        on_gpu = device.type != "cpu"
+        dtype = settings.dtype or str(default_dtype(device)).removeprefix("torch.")
         options: dict[str, Any] = {
             "model": settings.checkpoint_path,
             "tokenizer": settings.checkpoint_path,
@@ -119,8 +124,9 @@ class VLLMEngine:
             options.update(enable_lora=True, max_lora_rank=int(settings.lora["r"]), max_loras=1)
         options.update(settings.options)
         self.llm = vllm.LLM(**options)
-        suppressed = set(self.builder.vision_token_ids)
-        self.allowed_token_ids = [i for i in range(len(self.tokenizer)) if i not in suppressed]
+        vocab = checkpoint_vocab_size(settings.checkpoint_path)
+        suppressed = set(self.builder.never_sampled(vocab))
+        self.allowed_token_ids = [i for i in range(vocab) if i not in suppressed]
         sampling = settings.sampling
         self.params = vllm.SamplingParams(
             temperature=sampling.temperature,
