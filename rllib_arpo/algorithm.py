@@ -26,12 +26,14 @@ from ray.tune.registry import register_trainable
 
 from rllib_arpo.config import ARPOConfig
 from rllib_arpo.core import metrics as M
+from rllib_arpo.core.curation import TaskCurator
 from rllib_arpo.core.groups import prepare_training_groups
 from rllib_arpo.core.mismatch import mismatch_metrics, truncated_is_weights
 from rllib_arpo.core.replay import PriorityMode, SuccessReplayBuffer
 from rllib_arpo.core.trajectory import Trajectory
 from rllib_arpo.episodes import episode_to_trajectory
 from rllib_arpo.learner import ADVANTAGES, IS_WEIGHT, OLD_LOGP, TRAJECTORIES
+from rllib_arpo.rollout.loop import task_id_of
 from rllib_arpo.rollout.tasks import resolve_task_list
 
 logger = logging.getLogger(__name__)
@@ -137,6 +139,7 @@ class ARPO(Algorithm):
         # start a run from a checkpoint; `rllib train --restore`) calls set_state, which sets it.
         self._rng = np.random.default_rng(config.seed)
         self._task_cursor = 0
+        self.curator = TaskCurator(config.curation_window, config.curation_floor)
         self.replay = (
             SuccessReplayBuffer(
                 capacity_per_task=config.replay_capacity_per_task,
@@ -171,6 +174,7 @@ class ARPO(Algorithm):
             raise ValueError(
                 "config.tasks is empty and the env offers no default task list: pass task ids"
             )
+        self._task_ids = [task_id_of(task) for task in self._tasks]
 
     def _default_tasks(self) -> list[Any]:
         runner = self.env_runner
@@ -190,6 +194,7 @@ class ARPO(Algorithm):
         with self.metrics.log_time((TIMERS, ENV_RUNNER_SAMPLING_TIMER)), clock(M.TIME_ROLLOUT_S):
             trajectories = self._sample_groups(tasks)
         self.last_sampled_trajectory = _episode_to_show(trajectories)
+        self._record_task_success(trajectories)
         with self.metrics.log_time((TIMERS, REPLAY_TIMER)), clock(M.TIME_REPLAY_S):
             groups = self._prepare_groups(trajectories)
         with self.metrics.log_time((TIMERS, OLD_LOGP_TIMER)), clock(M.TIME_OLD_LOGP_S):
@@ -223,12 +228,26 @@ class ARPO(Algorithm):
 
     def _next_tasks(self) -> list[Any]:
         count = self.config.tasks_per_iteration
+        if self.config.task_order == "curated":
+            return [self._tasks[i] for i in self.curator.sample(self._task_ids, count, self._rng)]
         if self.config.task_order == "random":
             picks = self._rng.choice(len(self._tasks), size=count, replace=count > len(self._tasks))
             return [self._tasks[int(i)] for i in picks]
         chosen = [self._tasks[(self._task_cursor + i) % len(self._tasks)] for i in range(count)]
         self._task_cursor = (self._task_cursor + count) % len(self._tasks)
         return chosen
+
+    def _record_task_success(self, trajectories: list[Trajectory]) -> None:
+        """Each fresh group's success count goes to the curator (every task order tracks it)."""
+        groups: dict[str, list[Trajectory]] = {}
+        for trajectory in trajectories:
+            groups.setdefault(trajectory.group_id, []).append(trajectory)
+        threshold = self.config.replay_success_threshold
+        for members in groups.values():
+            successes = sum(t.is_success(threshold) for t in members)
+            self.curator.record_group(members[0].task_id, successes, len(members))
+        for key, value in self.curator.metrics(self._task_ids).items():
+            self.metrics.log_value(key, value, window=1)
 
     def _sample_groups(self, tasks: list[Any]) -> list[Trajectory]:
         iteration = self.iteration
@@ -385,6 +404,7 @@ class ARPO(Algorithm):
             "rng": self._rng.bit_generator.state,
             "task_cursor": self._task_cursor,
             "replay": self.replay.get_state() if self.replay is not None else None,
+            "curation": self.curator.get_state(),
             "weights_version": self._weights_version,
         }
         return state
@@ -399,6 +419,8 @@ class ARPO(Algorithm):
         self._task_cursor = driver["task_cursor"]
         if self.replay is not None and driver["replay"] is not None:
             self.replay.set_state(driver["replay"])
+        if driver.get("curation") is not None:  # absent in checkpoints older than curation
+            self.curator.set_state(driver["curation"])
         self._weights_version = int(driver.get("weights_version", 0))
         if getattr(self, "engines", None) is not None:
             self._push_restored_weights()

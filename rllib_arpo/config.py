@@ -9,6 +9,8 @@ from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 from ray.rllib.utils.annotations import override
 
 from rllib_arpo.core.coords import COORDINATE_CONVENTIONS, MAX_PIXELS, MIN_PIXELS
+from rllib_arpo.core.curation import FLOOR as CURATION_FLOOR
+from rllib_arpo.core.curation import WINDOW as CURATION_WINDOW
 from rllib_arpo.core.loss import CLIP_RATIO_HIGH, CLIP_RATIO_LOW, DUAL_CLIP_RATIO, LossAggregation
 from rllib_arpo.core.replay import (
     CAPACITY_PER_TASK,
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
 MINIBATCH_UNITS = ("trajectories", "tokens")
 POLICY_DTYPES = ("auto", "float32", "bfloat16", "float16")
 QUANTIZATIONS = (None, "nf4", "int8")
-TASK_ORDERS = ("cycle", "random")
+TASK_ORDERS = ("cycle", "random", "curated")
 
 # The paper's optimizer and batch settings (arXiv 2505.16282): ARPOConfig's defaults and the
 # ``arpo_reference()`` preset read them here.
@@ -60,6 +62,8 @@ ARPO_FIELDS = (
     "tasks_per_iteration",
     "tasks",
     "task_order",
+    "curation_window",
+    "curation_floor",
     "max_steps_per_episode",
     "temperature",
     "top_p",
@@ -119,6 +123,8 @@ FIELD_RULES: dict[str, Rule] = {
     "group_size": int_at_least(2),
     "tasks_per_iteration": int_at_least(1),
     "task_order": one_of(TASK_ORDERS),
+    "curation_window": int_at_least(1),
+    "curation_floor": in_range(0, 1, low_open=True, high_open=False),
     "max_steps_per_episode": int_at_least(1),
     "temperature": POSITIVE,
     "top_p": in_range(0, 1, low_open=True, high_open=False),
@@ -188,6 +194,8 @@ class ARPOConfig(AlgorithmConfig):
         self.tasks_per_iteration = 4
         self.tasks: list[Any] | str | None = None
         self.task_order = "cycle"
+        self.curation_window = CURATION_WINDOW
+        self.curation_floor = CURATION_FLOOR
         self.max_steps_per_episode = RolloutSettings.max_steps
         self.temperature = SamplingParams.temperature
         self.top_p = SamplingParams.top_p
@@ -263,6 +271,8 @@ class ARPOConfig(AlgorithmConfig):
         tasks_per_iteration: int | None = NotProvided,
         tasks: list[Any] | str | None = NotProvided,
         task_order: str | None = NotProvided,
+        curation_window: int | None = NotProvided,
+        curation_floor: float | None = NotProvided,
         max_steps_per_episode: int | None = NotProvided,
         temperature: float | None = NotProvided,
         top_p: float | None = NotProvided,
@@ -322,7 +332,13 @@ class ARPOConfig(AlgorithmConfig):
             tasks_per_iteration: Task groups rolled out per training iteration (ARPO: 16).
             tasks: Which tasks to train on: a list of task ids or task dicts, or a path to an
                 OSWorld-style ``{domain: [ids]}`` JSON list. None: the env's default task set.
-            task_order: "cycle" (every task in turn) or "random" (seeded draw per iteration).
+            task_order: "cycle" (every task in turn), "random" (seeded draw per iteration) or
+                "curated" (a seeded draw weighted by how likely each task's next group is to
+                come out mixed, from its recent success: ``core.curation``).
+            curation_window: Groups per task that its recent success covers (every task order
+                tracks it; "curated" draws by it).
+            curation_floor: Draw weight of a rested task (its window all solved or all failed),
+                against 1 for a task not yet seen.
             max_steps_per_episode: Episode step limit (ARPO and OSWorld: 15).
             temperature: Sampling temperature at rollout (ARPO: 1.0). Log-probs use it too.
             top_p: Nucleus sampling; keep 1.0 for training (the policy's own softmax).

@@ -119,6 +119,20 @@ REPLAY_INJECTED_AGE_MEAN = "replay/injected_age_mean"
 REPLAY_INJECTIONS_TOTAL = "replay/injections_total"
 
 # --------------------------------------------------------------------------------------------
+# Online task curation (``core.curation``): the training tasks' recent success
+# --------------------------------------------------------------------------------------------
+CURATION_UNSEEN = "curation/unseen_tasks"
+"""Training tasks with no fresh group yet."""
+CURATION_ACTIVE = "curation/active_tasks"
+"""Seen tasks that are not rested."""
+CURATION_RESTED_SOLVED = "curation/rested_solved"
+"""Tasks whose last ``window`` groups all succeeded in every episode."""
+CURATION_RESTED_FAILED = "curation/rested_failed"
+"""Tasks whose last ``window`` groups failed in every episode."""
+CURATION_TASK_PREFIX = "curation/task/"
+"""``curation/task/<task id>``: that task's success rate over its last ``window`` groups."""
+
+# --------------------------------------------------------------------------------------------
 # Time and throughput (``algorithm.training_step``); weight sync and engines
 # (``algorithm._sync_engines``, ``engine_actors.batch_metrics``)
 # --------------------------------------------------------------------------------------------
@@ -158,6 +172,7 @@ SCALAR_AREAS = (
     "reward/",
     "adv/",
     "replay/",
+    "curation/",
     "time/",
     "train/",
     "loss/",

@@ -100,6 +100,69 @@ def _filter_for_sampling(
     return out
 
 
+@dataclass
+class Prefilled:
+    """What decoding starts from: the prompt's last logits and its KV cache.
+
+    Attributes:
+        logits: (B, V) logits at each row's last prompt token.
+        cache: The KV cache of every prompt column (a transformers ``Cache``).
+        attention: (B, L_kv) 1 on the cache columns that hold a token of the row, 0 on padding.
+        next_position: (B,) position of each row's first new token, on all 3 mrope axes (the
+            prompt ends in text, so it is one past the row's largest position).
+    """
+
+    logits: torch.Tensor
+    cache: object
+    attention: torch.Tensor
+    next_position: torch.Tensor
+
+
+@dataclass
+class Decoded:
+    """Sampled responses, and when asked for, each row's KV cache at the end.
+
+    Attributes:
+        tokens: Per row, the sampled ids (the end token included when there is one).
+        logprobs: Per row, the log-prob of each sampled id under the policy softmax.
+        finished: Per row, False when it hit ``max_new_tokens`` without an end token.
+        row_kv: Per row (when ``keep_kv``), per layer ``(keys, values)`` of shape (1, H, n, D):
+            the row's cache without padding, through its second-to-last sampled token (the last
+            one was never fed back). None otherwise.
+    """
+
+    tokens: list[list[int]]
+    logprobs: list[list[float]]
+    finished: list[bool]
+    row_kv: list[list[tuple[torch.Tensor, torch.Tensor]]] | None = None
+
+
+def cache_layers(cache) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(keys, values) of each layer of a transformers ``DynamicCache``, each (B, H, L, D)."""
+    return [(layer.keys, layer.values) for layer in cache.layers]
+
+
+def row_kv(cache, row: int, attention_row: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """One row's KV without its padding columns: per layer (1, H, n, D) copies."""
+    columns = torch.nonzero(attention_row).squeeze(-1)
+    return [
+        (keys[row : row + 1, :, columns], values[row : row + 1, :, columns])
+        for keys, values in cache_layers(cache)
+    ]
+
+
+@torch.no_grad()
+def prefill(model, batch: ModelBatch) -> Prefilled:
+    """The forward over a left-padded prompt batch (``logprobs.collate``)."""
+    outputs = model(**batch.model_inputs(), use_cache=True, logits_to_keep=1)
+    return Prefilled(
+        logits=outputs.logits[:, -1, :],
+        cache=_cache_of(outputs),
+        attention=batch.attention_mask,
+        next_position=batch.position_ids.amax(dim=(0, 2)) + 1,
+    )
+
+
 @torch.no_grad()
 def sample(
     model,
@@ -111,36 +174,64 @@ def sample(
     generator: torch.Generator | None = None,
     expand: list[int] | None = None,
 ) -> tuple[list[list[int]], list[list[float]], list[bool]]:
-    """Sample one response per row of a left-padded batch.
+    """Sample one response per row of a left-padded batch (``prefill`` then ``decode``).
 
     Args:
         model: ``Qwen2(_5)_VLForConditionalGeneration`` (LoRA layers included), eval mode.
         batch: From ``logprobs.collate(..., padding_side="left")``.
+        params, suppress_mask, eos_token_ids, generator, expand: As in ``decode``.
+
+    Returns:
+        (token ids, log-probs, finished) per row; ``finished`` is False when the row hit
+        ``max_new_tokens`` without an end token.
+    """
+    decoded = decode(
+        model,
+        prefill(model, batch),
+        params,
+        suppress_mask=suppress_mask,
+        eos_token_ids=eos_token_ids,
+        generator=generator,
+        expand=expand,
+    )
+    return decoded.tokens, decoded.logprobs, decoded.finished
+
+
+@torch.no_grad()
+def decode(
+    model,
+    start: Prefilled,
+    params: SamplingParams,
+    *,
+    suppress_mask: torch.Tensor,
+    eos_token_ids: tuple[int, ...],
+    generator: torch.Generator | None = None,
+    expand: list[int] | None = None,
+    keep_kv: bool = False,
+) -> Decoded:
+    """Sample one response per row, one token per forward, from a prefilled batch.
+
+    Args:
+        model: ``Qwen2(_5)_VLForConditionalGeneration`` (LoRA layers included), eval mode.
+        start: ``prefill`` output (or a prefill that reused cached turns: ``policy.turn_cache``).
         params: Sampling settings (one set for the batch).
         suppress_mask: (V,) bool, ids never sampled (vision tokens, ids past the tokenizer).
         eos_token_ids: Ids that end a response (kept as its last token).
         generator: Random source (CPU generator for CPU models).
         expand: Output row -> batch row, when identical prompts were prefilled once: after the
             prefill the KV cache and logits fan out to one row per output (each samples on its own).
-
-    Returns:
-        (token ids, log-probs, finished) per row; ``finished`` is False when the row hit
-        ``max_new_tokens`` without an end token.
+        keep_kv: Return each row's KV cache (``Decoded.row_kv``), taken as the row finishes.
     """
-    rows = batch.input_ids.shape[0]
-    device = batch.input_ids.device
+    rows = start.logits.shape[0]
+    device = start.logits.device
     eos = torch.tensor(eos_token_ids, device=device)
-    attention = batch.attention_mask
-    outputs = model(
-        **batch.model_inputs(),
-        use_cache=True,
-        logits_to_keep=1,
+    cache, attention, next_position, logits = (
+        start.cache,
+        start.attention,
+        start.next_position,
+        start.logits,
     )
-    cache = _cache_of(outputs)
     cache_keyword = _cache_keyword(model)
-    # The prompt ends in text, so the next position is one past the largest, on all 3 axes.
-    next_position = batch.position_ids.amax(dim=(0, 2)) + 1  # (B,)
-    logits = outputs.logits[:, -1, :]
     if expand is not None:
         fan_out = torch.tensor(expand, dtype=torch.long, device=device)
         cache.batch_select_indices(fan_out)
@@ -155,6 +246,12 @@ def sample(
     done = torch.zeros(rows, dtype=torch.bool, device=device)
     lengths = torch.full((rows,), params.max_new_tokens, dtype=torch.long, device=device)
     active = torch.arange(rows, device=device)  # original row of each row still decoding
+    kept: list = [None] * rows
+
+    def keep(batch_rows: torch.Tensor) -> None:
+        for batch_row in batch_rows.tolist():
+            kept[int(active[batch_row])] = row_kv(cache, batch_row, attention[batch_row])
+
     for step in range(params.max_new_tokens):
         log_probs = policy_log_probs(logits, params.temperature, suppress_mask)  # (b, V)
         draw = (
@@ -185,10 +282,12 @@ def sample(
             break
         if bool(ended.any()):
             # Finished rows leave the batch (and the KV cache): no work is spent on them.
-            keep = torch.nonzero(~ended).squeeze(-1)
-            cache.batch_select_indices(keep)
-            attention, next_position = attention[keep], next_position[keep]
-            token, active = token[keep], active[keep]
+            if keep_kv:
+                keep(torch.nonzero(ended).squeeze(-1))
+            stay = torch.nonzero(~ended).squeeze(-1)
+            cache.batch_select_indices(stay)
+            attention, next_position = attention[stay], next_position[stay]
+            token, active = token[stay], active[stay]
         live = active.numel()
         attention = torch.cat(
             [attention, torch.ones((live, 1), dtype=attention.dtype, device=device)], 1
@@ -204,8 +303,12 @@ def sample(
         )
         cache = _cache_of(outputs)
         logits = outputs.logits[:, -1, :]
+    if keep_kv:
+        keep(torch.arange(active.numel(), device=device))
     lengths_list = lengths.tolist()
-    token_lists = [tokens[r, : lengths_list[r]].tolist() for r in range(rows)]
-    logp_lists = [logps[r, : lengths_list[r]].tolist() for r in range(rows)]
-    finished = done.tolist()
-    return token_lists, logp_lists, finished
+    return Decoded(
+        tokens=[tokens[r, : lengths_list[r]].tolist() for r in range(rows)],
+        logprobs=[logps[r, : lengths_list[r]].tolist() for r in range(rows)],
+        finished=done.tolist(),
+        row_kv=kept if keep_kv else None,
+    )

@@ -82,6 +82,28 @@ def collate(
         padding_side: "left" for generation, "right" for training.
         device: Where the tensors go.
     """
+    input_ids, attention, types, offsets = pad_conversations(
+        conversations, pad_token_id=pad_token_id, padding_side=padding_side
+    )
+    grids = torch.cat([g.reshape(-1, 3) for g in image_grid_thw]).to(torch.long)
+    pixels = torch.cat(list(pixel_values))
+    position_ids = rope_positions(model, input_ids, types, grids, attention)
+    return ModelBatch(
+        input_ids=input_ids.to(device),
+        attention_mask=attention.to(device),
+        mm_token_type_ids=types.to(device),
+        position_ids=position_ids.to(device),
+        pixel_values=pixels.to(device),
+        image_grid_thw=grids.to(device),
+        offsets=offsets,
+    )
+
+
+def pad_conversations(
+    conversations: Sequence[Conversation], *, pad_token_id: int, padding_side: str
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, list[int]]:
+    """(input_ids, attention_mask, mm_token_type_ids, offsets) of conversations padded to the
+    longest, on CPU; each (B, L) and the start of each row's tokens."""
     if padding_side not in ("left", "right"):
         raise ValueError(f"padding_side must be 'left' or 'right', got {padding_side!r}")
     rows = len(conversations)
@@ -97,21 +119,25 @@ def collate(
         attention[row, start:end] = 1
         types[row, start:end] = torch.tensor(conv.mm_token_type_ids, dtype=torch.int32)
         offsets.append(start)
-    grids = torch.cat([g.reshape(-1, 3) for g in image_grid_thw]).to(torch.long)
-    pixels = torch.cat(list(pixel_values))
-    inner = inner_model(model)
-    position_ids, _ = inner.get_rope_index(
-        input_ids, mm_token_type_ids=types, image_grid_thw=grids, attention_mask=attention
+    return input_ids, attention, types, offsets
+
+
+def rope_positions(
+    model,
+    input_ids: torch.Tensor,
+    mm_token_type_ids: torch.Tensor,
+    image_grid_thw: torch.Tensor,
+    attention_mask: torch.Tensor,
+) -> torch.Tensor:
+    """(3, B, L) mrope position ids by the model's own ``get_rope_index`` (0 on padding). Needs
+    the image grids only, not the pixels."""
+    position_ids, _ = inner_model(model).get_rope_index(
+        input_ids,
+        mm_token_type_ids=mm_token_type_ids,
+        image_grid_thw=image_grid_thw,
+        attention_mask=attention_mask,
     )
-    return ModelBatch(
-        input_ids=input_ids.to(device),
-        attention_mask=attention.to(device),
-        mm_token_type_ids=types.to(device),
-        position_ids=position_ids.to(device),
-        pixel_values=pixels.to(device),
-        image_grid_thw=grids.to(device),
-        offsets=offsets,
-    )
+    return position_ids
 
 
 def inner_model(model):

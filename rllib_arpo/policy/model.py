@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from rllib_arpo.policy.conversation import Conversation, ConversationBuilder
-from rllib_arpo.policy.generate import SamplingParams, sample
+from rllib_arpo.policy.generate import SamplingParams, decode, sample
 from rllib_arpo.policy.logprobs import (
     DEFAULT_TOKEN_BUDGET,
     collate,
@@ -193,6 +193,7 @@ class Policy:
         self.suppress_mask = suppress.to(device)
         self.merge_size = int(processor.image_processor.merge_size)
         self.generator: torch.Generator | None = None
+        self.turn_cache = None  # a policy.turn_cache.TurnCache once enable_turn_cache is called
 
     def set_seed(self, seed: int | None) -> None:
         """Give ``generate`` its own seeded CPU generator (None: back to torch's global one)."""
@@ -299,37 +300,128 @@ class Policy:
                 unique_requests.append(request)
                 unique_images.append(images)
             expand.append(unique[key])
-        pixels, grids = self._images([image for row in unique_images for image in row])
-        counts = (grids.prod(-1) // self.merge_size**2).tolist()
-        conversations, cursor = [], 0
-        for request in unique_requests:
-            n = len(request.screenshots)
-            conversations.append(self.rollout_conversation(request, counts[cursor : cursor + n]))
-            cursor += n
-        model_batch = collate(
-            self.model,
-            conversations,
-            [pixels],
-            [grids],
-            pad_token_id=self.builder.pad_token_id,
-            padding_side="left",
-            device=self.device,
-        )
-        tokens, logps, finished = sample(
-            self.model,
-            model_batch,
-            params,
-            suppress_mask=self.suppress_mask,
-            eos_token_ids=self.builder.eos_token_ids,
-            generator=generator,
-            expand=expand if len(unique_requests) < len(requests) else None,
-        )
+        fan_out = expand if len(unique_requests) < len(requests) else None
+        if self.turn_cache is not None:
+            conversations, (tokens, logps, finished) = self._sample_reusing_turns(
+                unique_requests, unique_images, expand, params, generator
+            )
+        else:
+            pixels, grids = self._images([image for row in unique_images for image in row])
+            counts = (grids.prod(-1) // self.merge_size**2).tolist()
+            conversations, cursor = [], 0
+            for request in unique_requests:
+                n = len(request.screenshots)
+                conversations.append(
+                    self.rollout_conversation(request, counts[cursor : cursor + n])
+                )
+                cursor += n
+            model_batch = collate(
+                self.model,
+                conversations,
+                [pixels],
+                [grids],
+                pad_token_id=self.builder.pad_token_id,
+                padding_side="left",
+                device=self.device,
+            )
+            tokens, logps, finished = sample(
+                self.model,
+                model_batch,
+                params,
+                suppress_mask=self.suppress_mask,
+                eos_token_ids=self.builder.eos_token_ids,
+                generator=generator,
+                expand=fan_out,
+            )
         results = []
         for row, ids, lps, done in zip(expand, tokens, logps, finished):
             text_ids = ids[:-1] if done else ids
             text = self.tokenizer.decode(text_ids, skip_special_tokens=False)
             results.append(GenerationResult(text, ids, lps, bool(done), len(conversations[row])))
         return results
+
+    def _sample_reusing_turns(
+        self,
+        requests: list[GenerationRequest],
+        images: list[list],
+        expand: list[int],
+        params: SamplingParams,
+        generator,
+    ) -> tuple[list[Conversation], tuple[list, list, list]]:
+        """``sample`` where each request may continue its episode's cached turn
+        (``policy.turn_cache``): only screenshots and tokens after it are encoded and prefilled.
+        Every output row's cache is stored for its next turn."""
+        from rllib_arpo.policy.turn_cache import (
+            CachedTurn,
+            image_digest,
+            images_in_prefix,
+            prefill_with_turns,
+            turn_key,
+            usable,
+        )
+
+        cache = self.turn_cache
+        digests = [[image_digest(image) for image in row] for row in images]
+        grids = [[self._image_grid(image) for image in row] for row in images]
+        conversations, reused, new_images, looked_up = [], [], [], []
+        for request, row_images, row_digests, row_grids in zip(requests, images, digests, grids):
+            counts = [int(g.prod()) // self.merge_size**2 for g in row_grids]
+            conversation = self.rollout_conversation(request, counts)
+            key = turn_key(request.instruction, request.history, row_digests[:-1])
+            entry = usable(cache.get(key), conversation)
+            looked_up.append(key)
+            held = images_in_prefix(conversation, len(entry.ids)) if entry is not None else 0
+            conversations.append(conversation)
+            reused.append(entry)
+            new_images.extend(row_images[held:])
+        cache.count(reused, [len(c) for c in conversations])
+        new_pixels, new_grids = self._images(new_images)
+        start = prefill_with_turns(
+            self.model,
+            conversations,
+            reused,
+            torch.stack([g for row in grids for g in row]),
+            new_pixels,
+            new_grids,
+            pad_token_id=self.builder.pad_token_id,
+            device=self.device,
+        )
+        for key in looked_up:  # superseded by the turns stored below
+            cache.discard(key)
+        decoded = decode(
+            self.model,
+            start,
+            params,
+            suppress_mask=self.suppress_mask,
+            eos_token_ids=self.builder.eos_token_ids,
+            generator=generator,
+            expand=expand if len(requests) < len(expand) else None,
+            keep_kv=True,
+        )
+        for row, tokens, kv in zip(expand, decoded.tokens, decoded.row_kv):
+            request = requests[row]
+            ids = (*conversations[row].input_ids, *tokens[:-1])
+            if kv[0][0].shape[2] != len(ids):
+                raise RuntimeError(
+                    f"turn cache: a row's KV holds {kv[0][0].shape[2]} columns for {len(ids)} ids"
+                )
+            key = turn_key(request.instruction, [*request.history, tokens], digests[row])
+            cache.put(key, CachedTurn(ids, kv))
+        return conversations, (decoded.tokens, decoded.logprobs, decoded.finished)
+
+    def _image_grid(self, image) -> torch.Tensor:
+        """(3,) grid (t, h, w) in patches of one screenshot after ``smart_resize``, computed
+        from its size alone (equal to the image processor's ``image_grid_thw``)."""
+        width, height = self.processor.resized_size(*image.size)
+        patch = int(self.processor.image_processor.patch_size)
+        return torch.tensor([1, height // patch, width // patch], dtype=torch.long)
+
+    def enable_turn_cache(self, max_bytes: int | None = None) -> None:
+        """Reuse each episode's KV cache from turn to turn in ``generate``
+        (``policy.turn_cache``); None bytes: the default bound. Rollout policies only."""
+        from rllib_arpo.policy.turn_cache import TURN_CACHE_BYTES, TurnCache
+
+        self.turn_cache = TurnCache(TURN_CACHE_BYTES if max_bytes is None else max_bytes)
 
     # ------------------------------------------------------------------ teacher-forced pass
 
@@ -446,6 +538,8 @@ class Policy:
             for key, value in state.items():
                 tensor = value if isinstance(value, torch.Tensor) else torch.as_tensor(value)
                 own[key].copy_(tensor.to(own[key].device, own[key].dtype))
+        if self.turn_cache is not None:
+            self.turn_cache.clear()  # its keys and values came from the old weights
 
     def export(self, out_dir: str | Path, **kwargs) -> Path:
         """Save a standard Hugging Face checkpoint (LoRA merged); see ``policy.export``."""

@@ -26,7 +26,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from rllib_arpo.core.metrics import REWARD_MEAN, ROLLOUT_SUCCESS_RATE
+from rllib_arpo.core.metrics import (
+    REPLAY_INJECTIONS,
+    REWARD_MEAN,
+    ROLLOUT_SUCCESS_RATE,
+    TRAIN_NUM_TRAJECTORIES,
+)
 from rllib_arpo.launch.run import disable_local_ray_auth
 from rllib_arpo.policy.paths import (
     COMMITTED_WARMSTART_FAMILIES,
@@ -117,7 +122,7 @@ class DemoSettings:
 @dataclass
 class TrainingRun:
     """How step 3 went: iterations done, seconds, whether Ctrl-C stopped it, and per iteration
-    its number, sampled success rate and mean reward."""
+    its ``HISTORY_FIELDS``."""
 
     iterations: int
     seconds: float
@@ -237,9 +242,10 @@ def report_lines(result: DemoResult) -> list[str]:
     from rllib_arpo.recipes.held_out import summary_table
 
     training = result.training
+    variant = "ARPO" if result.settings.replay else "GRPO (no success replay)"
     lines = [
         "",
-        f"ARPO demo: {training.iterations} iterations in {training.seconds / 60:.1f} min"
+        f"{variant} demo: {training.iterations} iterations in {training.seconds / 60:.1f} min"
         f"{' (interrupted)' if training.interrupted else ''}; greedy success on held-out seeds",
         summary_table(result.before, result.after, result.fixed_click),
         "(fixed click: the best single click on the same seeds that ignores the screen and the "
@@ -435,8 +441,8 @@ def train_arpo(
     Ctrl-C stops training, not the demo: the algorithm comes back to be saved and evaluated.
 
     Returns:
-        (algorithm, iterations done, seconds, interrupted, history: per iteration its number,
-        sampled success rate and mean reward).
+        (algorithm, iterations done, seconds, interrupted, history: per iteration its
+        ``HISTORY_FIELDS``).
     """
     algo = config.training(tensorboard_dir=str(out_dir / TENSORBOARD_DIR)).build_algo()
     started = time.perf_counter()
@@ -450,18 +456,43 @@ def train_arpo(
                 break
             result = algo.train()
             done += 1
-            history.append(
-                {
-                    "iteration": done,
-                    "success_rate": float(result.get(ROLLOUT_SUCCESS_RATE, float("nan"))),
-                    "reward_mean": float(result.get(REWARD_MEAN, float("nan"))),
-                }
-            )
+            history.append(history_entry(done, result, time.perf_counter() - started))
             if on_iteration is not None:
                 on_iteration(done, result, time.perf_counter() - started)
     except KeyboardInterrupt:
         interrupted = True
     return algo, done, time.perf_counter() - started, interrupted, history
+
+
+HISTORY_FIELDS = (
+    "iteration",
+    "seconds",
+    "success_rate",
+    "reward_mean",
+    "trained_trajectories",
+    "replay_injections",
+)
+"""Per iteration in ``summary.json``'s history: its number, seconds since training began, sampled
+(T=1) success rate, mean reward, trajectories the learners trained on (0: no update) and
+trajectories the success replay injected."""
+
+
+def history_entry(iteration: int, result: dict, seconds: float) -> dict[str, float]:
+    """One iteration's ``HISTORY_FIELDS`` from its result dict (NaN where a metric is absent)."""
+    nan = float("nan")
+    return dict(
+        zip(
+            HISTORY_FIELDS,
+            (
+                iteration,
+                round(seconds, 2),
+                float(result.get(ROLLOUT_SUCCESS_RATE, nan)),
+                float(result.get(REWARD_MEAN, nan)),
+                float(result.get(TRAIN_NUM_TRAJECTORIES, nan)),
+                float(result.get(REPLAY_INJECTIONS, 0.0)),
+            ),
+        )
+    )
 
 
 class ProgressLine:

@@ -103,6 +103,8 @@ def evaluate_greedy(
     from rllib_arpo.rollout.generation import policy_generate_fn
 
     greedy = SamplingParams(temperature=0.0, max_new_tokens=max_new_tokens)
+    if policy.turn_cache is None:
+        policy.enable_turn_cache()  # turn k prefills only what turn k-1 did not see
     return evaluate_by_family(
         policy_generate_fn(policy, greedy),
         policy.coordinate_space,

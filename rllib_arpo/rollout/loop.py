@@ -153,7 +153,7 @@ class GroupRollout:
         base_seed = self.settings.seed if seed is None else seed
         episodes: list[_Episode] = []
         for task_index, task in enumerate(tasks):
-            task_id = _task_id(task)
+            task_id = task_id_of(task)
             group_id = f"{group_prefix}g{task_index}:{task_id}"
             for member in range(self.settings.group_size):
                 self._episode_counter += 1
@@ -354,7 +354,8 @@ class GroupRollout:
         )
 
 
-def _task_id(task: Any) -> str:
+def task_id_of(task: Any) -> str:
+    """A task's id: a task dict's ``id``, else the task itself as text."""
     if isinstance(task, dict):
         return str(task.get("id", "?"))
     return str(task)

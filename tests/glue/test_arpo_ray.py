@@ -146,6 +146,7 @@ def train_and_save(config, path: Path, iterations: int = 3) -> dict:
             "replay": algo.replay.get_state(),
             "rng": algo._rng.bit_generator.state,
             "cursor": algo._task_cursor,
+            "curation": algo.curator.get_state(),
         }
     finally:
         algo.stop()
@@ -158,6 +159,7 @@ def assert_restored(restored, saved: dict, iteration: int) -> None:
     assert restored.replay.get_state() == saved["replay"]
     assert restored._rng.bit_generator.state == saved["rng"]
     assert restored._task_cursor == saved["cursor"]
+    assert restored.curator.get_state() == saved["curation"]
     optimizer = restored.learner_group._learner.get_optimizer()
     assert optimizer.state, "AdamW moments were restored"
 
@@ -167,11 +169,17 @@ def test_checkpoint_restores_weights_optimizer_replay_and_rng(
 ) -> None:
     from rllib_arpo.algorithm import ARPO
 
-    saved = train_and_save(arpo_config(target_policy_dir, lr=3e-3), tmp_path / "ckpt")
+    config = arpo_config(target_policy_dir, lr=3e-3, task_order="curated")
+    saved = train_and_save(config, tmp_path / "ckpt")
+    # 3 iterations x 2 groups of 4: every task's recent success is tracked and checkpointed.
+    groups = [g for task in saved["curation"]["tasks"].values() for g in task]
+    assert len(groups) == 6 and all(episodes == 4 for _, episodes in groups)
     restored = ARPO.from_checkpoint(tmp_path / "ckpt")
     try:
         assert_restored(restored, saved, iteration=3)
-        restored.train()  # and training goes on
+        result = restored.train()  # and training goes on
+        assert result["curation/unseen_tasks"] == 0.0
+        assert any(key.startswith("curation/task/") for key in result)
     finally:
         restored.stop()
 

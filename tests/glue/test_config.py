@@ -60,6 +60,8 @@ def test_arpo_is_the_same_call_as_training() -> None:
         ("quantization", "fp4", "quantization must be one of"),
         ("coordinate_convention", "percent", "coordinate_convention must be one of"),
         ("task_order", "shuffled", "task_order must be one of"),
+        ("curation_window", 0, "curation_window must be an int >= 1"),
+        ("curation_floor", 0.0, "curation_floor must be in (0, 1]"),
         ("max_pixels", 10, "need 1 <= min_pixels <= max_pixels"),
         ("use_replay", "yes", "use_replay must be True or False"),
     ],

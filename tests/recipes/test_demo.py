@@ -7,8 +7,10 @@ import pytest
 from rllib_arpo.policy.paths import COMMITTED_WARMSTART
 from rllib_arpo.recipes import SettingError
 from rllib_arpo.recipes.demo import (
+    HISTORY_FIELDS,
     DemoSettings,
     ProgressLine,
+    history_entry,
     run_demo,
     sampled_success_trend,
     train_arpo,
@@ -51,6 +53,27 @@ def test_ctrl_c_during_training_keeps_the_algorithm_for_the_checkpoint(tmp_path)
     assert isinstance(algo, InterruptedAlgo) and interrupted and done == 2
     assert [h["success_rate"] for h in history] == [0.25, 0.5]
     assert config.settings == {"tensorboard_dir": str(tmp_path / "tensorboard")}
+
+
+def test_history_keeps_what_the_learning_study_plots() -> None:
+    result = {
+        "rollout/success_rate": 0.5,
+        "reward/mean": 0.25,
+        "train/num_trajectories": 24.0,
+        "replay/injections": 2.0,
+    }
+    entry = history_entry(7, result, 12.345)
+    assert tuple(entry) == HISTORY_FIELDS
+    assert entry == {
+        "iteration": 7,
+        "seconds": 12.35,
+        "success_rate": 0.5,
+        "reward_mean": 0.25,
+        "trained_trajectories": 24.0,
+        "replay_injections": 2.0,
+    }
+    bare = history_entry(1, {}, 0.0)  # GRPO logs no replay metrics; a skipped update has no count
+    assert bare["replay_injections"] == 0.0 and bare["trained_trajectories"] != 0.0
 
 
 def test_default_settings_use_the_committed_warm_start(tmp_path, monkeypatch) -> None:

@@ -27,14 +27,24 @@ class HFEngine:
         sampling: How to sample.
         max_batch: Most requests per batched generation call.
         version: The version of the weights ``policy`` holds now.
+        reuse_turns: Keep each episode's KV cache for its next turn (``policy.turn_cache``;
+            cleared on every weight update).
     """
 
     kind = "hf"
 
     def __init__(
-        self, policy: Any, sampling: SamplingParams, *, max_batch: int = 64, version: int = 0
+        self,
+        policy: Any,
+        sampling: SamplingParams,
+        *,
+        max_batch: int = 64,
+        version: int = 0,
+        reuse_turns: bool = True,
     ) -> None:
         self.policy = policy
+        if reuse_turns and policy.turn_cache is None:
+            policy.enable_turn_cache()
         self.sampling = sampling
         self.max_batch = max_batch
         self._version = version
