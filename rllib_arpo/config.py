@@ -36,6 +36,7 @@ from rllib_arpo.policy.generate import SamplingParams
 from rllib_arpo.policy.paths import resolve_policy_path
 from rllib_arpo.rollout.engines import ENGINE_KINDS, EngineSettings
 from rllib_arpo.rollout.loop import RolloutSettings
+from rllib_arpo.rollout.tasks import TASK_ORDERS
 
 if TYPE_CHECKING:
     from ray.rllib.core.learner.learner import Learner
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 MINIBATCH_UNITS = ("trajectories", "tokens")
 POLICY_DTYPES = ("auto", "float32", "bfloat16", "float16")
 QUANTIZATIONS = (None, "nf4", "int8")
-TASK_ORDERS = ("cycle", "random", "curated")
 
 # The paper's optimizer and batch settings (arXiv 2505.16282): ARPOConfig's defaults and the
 # ``arpo_reference()`` preset read them here.

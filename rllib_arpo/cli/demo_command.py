@@ -9,6 +9,7 @@ import click
 
 from rllib_arpo.cli.options import SettingsOptions, out_dir_option, recipe_errors
 from rllib_arpo.recipes.demo import DemoSettings
+from rllib_arpo.rollout.tasks import TASK_ORDERS
 
 option = SettingsOptions(DemoSettings())
 
@@ -40,6 +41,12 @@ option = SettingsOptions(DemoSettings())
     "replay is per task: it acts when tasks come back.",
 )
 @option("--replay/--no-replay", help="Success replay (ARPO) or none (plain GRPO, for comparison).")
+@option(
+    "--task-order",
+    type=click.Choice(TASK_ORDERS),
+    help="Tasks drawn per iteration: at random, in turn, or curated (favouring tasks whose "
+    "groups come out mixed; resting tasks always or never solved).",
+)
 @option("--seed", help="Seed of the warm start, the algorithm and the task order.")
 @recipe_errors
 def demo_command(**flags: Any) -> None:

@@ -194,6 +194,7 @@ class Policy:
         self.merge_size = int(processor.image_processor.merge_size)
         self.generator: torch.Generator | None = None
         self.turn_cache = None  # a policy.turn_cache.TurnCache once enable_turn_cache is called
+        self.packed_decode_layers = 0  # linears with a packed bf16 CPU copy (policy.cpu_decode)
 
     def set_seed(self, seed: int | None) -> None:
         """Give ``generate`` its own seeded CPU generator (None: back to torch's global one)."""
@@ -416,6 +417,15 @@ class Policy:
         patch = int(self.processor.image_processor.patch_size)
         return torch.tensor([1, height // patch, width // patch], dtype=torch.long)
 
+    def enable_packed_decode(self) -> int:
+        """bf16 on a CPU: decode steps read oneDNN-packed copies of the language model's
+        weights (``policy.cpu_decode``; about 1.6x faster per token, twice the memory of those
+        weights). Rollout policies only. Returns how many layers were packed (0: not bf16 CPU)."""
+        from rllib_arpo.policy.cpu_decode import pack_for_decode
+
+        self.packed_decode_layers = pack_for_decode(self.model)
+        return self.packed_decode_layers
+
     def enable_turn_cache(self, max_bytes: int | None = None) -> None:
         """Reuse each episode's KV cache from turn to turn in ``generate``
         (``policy.turn_cache``); None bytes: the default bound. Rollout policies only."""
@@ -540,6 +550,10 @@ class Policy:
                 own[key].copy_(tensor.to(own[key].device, own[key].dtype))
         if self.turn_cache is not None:
             self.turn_cache.clear()  # its keys and values came from the old weights
+        if self.packed_decode_layers:
+            from rllib_arpo.policy.cpu_decode import repack
+
+            repack(self.model)
 
     def export(self, out_dir: str | Path, **kwargs) -> Path:
         """Save a standard Hugging Face checkpoint (LoRA merged); see ``policy.export``."""

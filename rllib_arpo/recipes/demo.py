@@ -115,6 +115,9 @@ class DemoSettings:
     """RL training tasks per family (success replay is per task)."""
     replay: bool = True
     """Success replay (ARPO), or none (plain GRPO)."""
+    task_order: str = "random"
+    """Which training tasks each iteration draws: "random", "cycle" or "curated" (weighted
+    toward tasks whose groups come out mixed: ``core.curation``)."""
     seed: int = 0
     """Seeds the warm start, the algorithm and the task order."""
 
@@ -367,7 +370,7 @@ def demo_config(settings: DemoSettings, warm_path: Path, screen: tuple[int, int]
             },
         )
         .training(
-            task_order="random",
+            task_order=settings.task_order,
             group_size=settings.group_size,
             tasks_per_iteration=settings.tasks_per_iteration,
             max_steps_per_episode=MAX_STEPS,

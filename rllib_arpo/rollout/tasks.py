@@ -27,6 +27,11 @@ CONFIG_TASKS = "config.tasks"
 """What ``resolve_task_list``'s errors name: the setting the value came from."""
 
 
+TASK_ORDERS = ("cycle", "random", "curated")
+"""How the algorithm draws each iteration's tasks (``ARPOConfig.task_order``): in turn, at random,
+or curated (``core.curation``)."""
+
+
 class TaskListError(ValueError):
     """A task list that cannot be read: missing, not JSON, or not ``{domain: [ids]}``."""
 

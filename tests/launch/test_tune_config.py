@@ -289,3 +289,27 @@ def test_gpu_yamls_hold_gpu_learners_gpu_engines_and_cpu_only_env_runners(name) 
         assert main["GPU"] == config.num_gpus_per_learner > 0
     total_gpus = sum(b.get("GPU", 0) for b in bundles)
     assert total_gpus == load_tune_file(REPO / "tune_configs" / name).resources["num_gpus"]
+
+
+def test_the_grpo_vs_arpo_sweep_trains_what_the_learning_study_trains() -> None:
+    """bench/learning.py runs `arpo demo`; the sweep is its Tune form: same env, same knobs."""
+    from rllib_arpo.recipes.demo import DemoSettings, demo_config
+
+    sweep = load_tune_file(REPO / "tune_configs" / "minidesk_grpo_vs_arpo.yaml").config
+    settings = DemoSettings()
+    demo = demo_config(settings, Path("warmstart"), (112, 112))
+    assert sweep.env_config == demo.env_config
+    for name in (
+        "task_order",
+        "group_size",
+        "tasks_per_iteration",
+        "max_steps_per_episode",
+        "max_new_tokens",
+        "lr",
+        "num_epochs",
+        "minibatch_size",
+    ):
+        assert getattr(sweep, name) == getattr(demo, name), name
+    from rllib_arpo.policy.paths import COMMITTED_WARMSTART, resolve_policy_path
+
+    assert Path(resolve_policy_path(sweep.policy_path)) == COMMITTED_WARMSTART

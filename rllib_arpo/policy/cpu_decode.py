@@ -1,0 +1,99 @@
+"""bf16 decoding on a CPU at the memory roof: linear layers read oneDNN-packed weights.
+
+A decode step multiplies one row per sequence by every weight matrix of the language model, so
+its cost is reading those weights. PyTorch's bf16 ``F.linear`` with a plain (out, in) weight reads
+them at about 60% of the copy bandwidth on the boxes measured here; the same product on a weight
+reordered once into oneDNN's blocked layout (``torch.ops.mkldnn._reorder_linear_weight``, the
+kernel PyTorch's own compiler emits for CPU linears) reads at about the copy bandwidth
+(``bench/step.py`` prints both). So a rollout policy in bf16 on a CPU keeps a packed copy of each
+language-model linear weight and uses it when at most ``PACKED_ROWS_MAX`` rows pass (decoding);
+prefills and the learner's passes (gradients) use the plain weight.
+
+The packed copies cost the language model's linear weights once more in memory (2.6 GB at the
+UI-TARS-2B shape), and go stale when the weights change: ``Policy.set_state`` repacks them.
+Results equal ``F.linear`` up to bf16 rounding (checked when packing: a layer whose packed result
+disagrees is left plain).
+"""
+
+from __future__ import annotations
+
+import types
+
+import torch
+import torch.nn.functional as F
+
+PACKED_ROWS_MAX = 16
+"""Inputs with at most this many rows (decode steps of up to 16 sequences) use the packed weight."""
+CHECK_ATOL = 2e-2
+"""Largest |packed - plain| / (1 + |plain|) accepted when a layer is packed (bf16 rounding)."""
+
+
+def packing_available() -> bool:
+    """Whether this PyTorch build has oneDNN's packed linear."""
+    return torch.backends.mkldnn.is_available() and hasattr(
+        torch.ops.mkldnn, "_reorder_linear_weight"
+    )
+
+
+def _packed_forward(self, x: torch.Tensor) -> torch.Tensor:
+    rows = x.numel() // x.shape[-1]
+    if rows > PACKED_ROWS_MAX or torch.is_grad_enabled():
+        return F.linear(x, self.weight, self.bias)
+    flat = x.reshape(rows, x.shape[-1])
+    out = torch.ops.mkldnn._linear_pointwise(flat, self._packed_weight, self.bias, "none", [], "")
+    return out.reshape(*x.shape[:-1], out.shape[-1])
+
+
+def _pack(linear: torch.nn.Linear) -> bool:
+    packed = torch.ops.mkldnn._reorder_linear_weight(linear.weight.detach(), 1)
+    probe = torch.randn(2, linear.in_features, dtype=linear.weight.dtype)
+    plain = F.linear(probe, linear.weight.detach(), linear.bias)
+    fast = torch.ops.mkldnn._linear_pointwise(probe, packed, linear.bias, "none", [], "")
+    error = ((fast.float() - plain.float()).abs() / (1 + plain.float().abs())).max().item()
+    if error > CHECK_ATOL:
+        return False
+    linear._packed_weight = packed
+    return True
+
+
+def decode_linears(model) -> list[torch.nn.Linear]:
+    """The language model's linear layers and its output head (not the vision tower: it only
+    runs in prefills)."""
+    vision = set(model.model.visual.modules())
+    return [
+        module
+        for module in model.modules()
+        if isinstance(module, torch.nn.Linear) and module not in vision
+    ]
+
+
+def pack_for_decode(model) -> int:
+    """Give every bf16 CPU linear of ``decode_linears`` a packed weight and the forward that
+    uses it; returns how many were packed (0 where packing does not apply)."""
+    if not packing_available():
+        return 0
+    count = 0
+    with torch.no_grad():
+        for linear in decode_linears(model):
+            weight = linear.weight
+            if weight.dtype != torch.bfloat16 or weight.device.type != "cpu":
+                continue
+            if type(weight) is not torch.nn.Parameter and type(weight) is not torch.Tensor:
+                continue  # quantized weights have their own kernels
+            if _pack(linear):
+                linear.forward = types.MethodType(_packed_forward, linear)
+                count += 1
+    return count
+
+
+def repack(model) -> int:
+    """Refresh the packed weights after the plain ones changed; returns how many."""
+    count = 0
+    with torch.no_grad():
+        for linear in decode_linears(model):
+            if hasattr(linear, "_packed_weight"):
+                linear._packed_weight = torch.ops.mkldnn._reorder_linear_weight(
+                    linear.weight.detach(), 1
+                )
+                count += 1
+    return count
