@@ -2,13 +2,16 @@
 
 Workload: scripted-expert episodes (clicks, typing, drags, scrolls, page loads) over every
 task family at the free levels plus the test_data browser tasks, and a stream of random clicks.
-Each step renders one screenshot. Run: ``python bench/env_step.py [--episodes N]``.
+Each step renders one screenshot. Target: median step under 5 ms at both sizes (README).
+Run: ``python bench/env_step.py [--episodes N] [--json PATH]``; ``--json`` also writes the
+figures printed, per screen size, to PATH.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import statistics
 import sys
 import time
@@ -23,6 +26,8 @@ from rllib_arpo.core.actions import parse_response, to_pyautogui
 from rllib_arpo.core.coords import CoordinateSpace
 
 NOW = dt.datetime(2026, 11, 25, 9, 30)
+SIZES = ((448, 336), (1920, 1080))
+TARGET_STEP_MS = 5.0
 
 
 def bench(size: tuple[int, int], episodes: int) -> dict[str, float]:
@@ -70,14 +75,19 @@ def bench(size: tuple[int, int], episodes: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=3, help="seeds per family and level")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
-    for size in ((448, 336), (1920, 1080)):
+    results: dict[str, object] = {"target_step_ms": TARGET_STEP_MS}
+    for size in SIZES:
         r = bench(size, args.episodes)
+        results[f"{size[0]}x{size[1]}"] = r
         print(
             f"{size[0]}x{size[1]}: median reset {r['reset_ms']:.2f} ms, median step {r['step_ms']:.2f} ms "
             f"(p90 {r['step_p90_ms']:.2f} ms, cursor-only step {r['move_step_ms']:.2f} ms), "
             f"{r['screenshots_per_s']:.0f} screenshots/s over {r['n_steps']} expert steps"
         )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ HTTP + JSON on loopback, PNG screenshots in base64). The ratio direct/served ste
 the server's overhead. MiniWoB++ (headless Chromium) step time comes from
 ``envs.miniwob.time_steps``; "not available" where that env or its browser is missing.
 
-Run: ``python bench/eval.py [--repeats N] [--sizes 448x336,1920x1080] [--miniwob-steps N]``.
+Run: ``python bench/eval.py [--repeats N] [--sizes 448x336,1920x1080] [--miniwob-steps N]
+[--json PATH]``; ``--json`` also writes the figures printed (per size: direct, served, overhead;
+MiniWoB++'s timing or why it is not available) to PATH. No target: the overhead is reported.
 """
 
 from __future__ import annotations
@@ -90,15 +92,21 @@ def bench_minidesk(size: tuple[int, int], repeats: int) -> tuple[dict, dict]:
     return direct, served
 
 
-def bench_miniwob(steps: int) -> str:
+def measure_miniwob(steps: int) -> dict[str, Any] | str:
+    """``envs.miniwob.time_steps``'s figures, or why MiniWoB++ is not available."""
     try:
         from envs.miniwob import time_steps
     except ImportError as error:
         return f"not available ({error})"
     try:
-        result = time_steps(n=steps)
+        return time_steps(n=steps)
     except Exception as error:  # noqa: BLE001 - a missing browser or package is a reported fact
         return f"not available ({type(error).__name__}: {' '.join(str(error).split())[:160]})"
+
+
+def describe_miniwob(result: dict[str, Any] | str) -> str:
+    if isinstance(result, str):
+        return result
     return (
         f"{result['task']}: median step {result['step_ms_median']:.1f} ms "
         f"(p90 {result['step_ms_p90']:.1f} ms), {result['steps_per_s']:.1f} steps/s, "
@@ -111,23 +119,32 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="passes over the 10 tasks")
     parser.add_argument("--sizes", default="448x336,1920x1080", help="MiniDesk screen sizes")
     parser.add_argument("--miniwob-steps", type=int, default=30, help="0 skips MiniWoB++")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
+    results: dict[str, Any] = {}
     for spec in args.sizes.split(","):
         size = tuple(int(v) for v in spec.lower().split("x"))
         direct, served = bench_minidesk(size, args.repeats)  # type: ignore[arg-type]
+        overhead = direct["steps_per_s"] / served["steps_per_s"]
+        results[spec] = {"direct": direct, "served": served, "server_overhead": overhead}
         print(
             f"MiniDesk {spec}: direct {direct['steps_per_s']:.0f} env-steps/s "
             f"(step {direct['step_ms']:.2f} ms, reset {direct['reset_ms']:.1f} ms); served on "
             f"127.0.0.1 {served['steps_per_s']:.0f} env-steps/s (step {served['step_ms']:.2f} ms, "
-            f"reset {served['reset_ms']:.1f} ms); server overhead "
-            f"{direct['steps_per_s'] / served['steps_per_s']:.2f}x; "
+            f"reset {served['reset_ms']:.1f} ms); server overhead {overhead:.2f}x; "
             f"{direct['steps']} steps each, solved {direct['solved']}/{direct['episodes']} direct, "
             f"{served['solved']}/{served['episodes']} served"
         )
     if args.miniwob_steps > 0:
-        print(f"MiniWoB++ step time: {bench_miniwob(args.miniwob_steps)}")
+        miniwob = measure_miniwob(args.miniwob_steps)
+        key = "miniwob_unavailable" if isinstance(miniwob, str) else "miniwob"
+        results[key] = miniwob
+        print(f"MiniWoB++ step time: {describe_miniwob(miniwob)}")
     else:
+        results["miniwob_unavailable"] = "not measured (--miniwob-steps 0)"
         print("MiniWoB++ step time: not measured (--miniwob-steps 0)")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,23 +1,28 @@
 """Where one ARPO iteration's time goes, and how small the replay buffer's screenshots are.
 
 Usage: python bench/iteration.py [--size 0.2m|1.4m] [--iterations 4] [--env arpo-target|minidesk]
-       [--num-env-runners 0|1]
+       [--num-env-runners 0|1] [--json PATH]
 
 Prints the median split of an iteration into: rollout work (generation, env steps), learner
 work (forward/backward/AdamW), weight sync, driver work (replay + advantages, old log-probs) and
 RLlib plumbing (everything else: actor calls, episode conversion, metrics, batch transfer).
 Target (issue 5): plumbing under 10% of the iteration. Then the replay memory per stored
 screenshot against the reference's fp32 processed pixel tensors (ratio; target >= 50x).
+``--json PATH`` also writes these figures (ms and share per part, the replay bytes) to PATH.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
+
+PARTS = ("generation", "env", "learner", "sync", "driver", "plumbing")
 
 
 def replay_memory_ratio() -> tuple[int, int]:
@@ -37,7 +42,7 @@ def replay_memory_ratio() -> tuple[int, int]:
     return stored, reference
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", default="0.2m")
     parser.add_argument("--iterations", type=int, default=4)
@@ -45,22 +50,14 @@ def main() -> None:
     parser.add_argument("--num-env-runners", type=int, default=0)
     parser.add_argument("--group-size", type=int, default=8)
     parser.add_argument("--tasks", type=int, default=2)
-    args = parser.parse_args()
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    return parser.parse_args()
 
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    import ray
 
+def build_algo(args: argparse.Namespace):
     from rllib_arpo.config import ARPOConfig
     from rllib_arpo.policy.tiny import write_tiny_checkpoint
-    from rllib_arpo.registration import register
 
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        log_to_driver=False,
-        object_store_memory=256 * 1024 * 1024,
-    )
-    register()
     policy_dir = write_tiny_checkpoint(tempfile.mkdtemp() + "/tiny", size=args.size, seed=0)
     config = (
         ARPOConfig()
@@ -77,7 +74,45 @@ def main() -> None:
         .env_runners(num_env_runners=args.num_env_runners)
         .debugging(seed=0)
     )
-    algo = config.build_algo()
+    return config.build_algo()
+
+
+def split_iteration(result: dict, wall: float) -> dict[str, float]:
+    """Seconds of one iteration per part; plumbing is what the other parts leave of ``wall``."""
+    runners = result.get("env_runners", {})
+    learner = result["learners"]["default_policy"]
+    generation = runners.get("rollout/generation_s", 0.0)
+    env = runners.get("rollout/env_s", 0.0)
+    compute = learner.get("time/learner_compute_s", 0.0)
+    sync = result["time/sync_s"]
+    driver = result["time/replay_s"] + result["time/old_logp_s"]
+    plumbing = wall - generation - env - compute - sync - driver
+    return dict(
+        wall=wall,
+        generation=generation,
+        env=env,
+        learner=compute,
+        sync=sync,
+        driver=driver,
+        plumbing=plumbing,
+    )
+
+
+def time_iterations(args: argparse.Namespace) -> list[dict[str, float]]:
+    """The split of each of ``args.iterations`` iterations, after one warm-up iteration."""
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    import ray
+
+    from rllib_arpo.registration import register
+
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        object_store_memory=256 * 1024 * 1024,
+    )
+    register()
+    algo = build_algo(args)
     rows = []
     for index in range(args.iterations + 1):
         started = time.perf_counter()
@@ -85,27 +120,31 @@ def main() -> None:
         wall = time.perf_counter() - started
         if index == 0:
             continue  # warm-up
-        runners = result.get("env_runners", {})
-        learner = result["learners"]["default_policy"]
-        generation = runners.get("rollout/generation_s", 0.0)
-        env = runners.get("rollout/env_s", 0.0)
-        compute = learner.get("time/learner_compute_s", 0.0)
-        sync = result["time/sync_s"]
-        driver = result["time/replay_s"] + result["time/old_logp_s"]
-        plumbing = wall - generation - env - compute - sync - driver
-        rows.append(
-            dict(
-                wall=wall,
-                generation=generation,
-                env=env,
-                learner=compute,
-                sync=sync,
-                driver=driver,
-                plumbing=plumbing,
-            )
-        )
+        rows.append(split_iteration(result, wall))
     algo.stop()
     ray.shutdown()
+    return rows
+
+
+def figures(median: dict[str, float], stored: int, reference: int, iterations: int) -> dict:
+    """The printed figures as one flat dict (ms, shares in %, bytes)."""
+    out: dict[str, float] = {"iterations": iterations, "iteration_ms": median["wall"] * 1000}
+    for key in PARTS:
+        out[f"{key}_ms"] = median[key] * 1000
+        out[f"{key}_share_pct"] = median[key] / median["wall"] * 100
+    out.update(
+        plumbing_target_pct=10.0,
+        replay_png_bytes=stored,
+        replay_reference_fp32_bytes=reference,
+        replay_ratio=reference / stored,
+        replay_target_ratio=50.0,
+    )
+    return out
+
+
+def main() -> None:
+    args = parse_args()
+    rows = time_iterations(args)
 
     # The iteration with the median wall time, so the parts add up to the whole.
     median = sorted(rows, key=lambda r: r["wall"])[len(rows) // 2]
@@ -114,7 +153,7 @@ def main() -> None:
         f"{args.group_size} episodes, num_env_runners={args.num_env_runners} "
         f"(median of {len(rows)} iterations):"
     )
-    for key in ("generation", "env", "learner", "sync", "driver", "plumbing"):
+    for key in PARTS:
         share = median[key] / median["wall"] * 100
         print(f"  {key:<11} {median[key] * 1000:8.1f} ms  {share:5.1f}%")
     print(f"  {'iteration':<11} {median['wall'] * 1000:8.1f} ms")
@@ -129,6 +168,9 @@ def main() -> None:
         f"fp32 tensor {reference / 1e6:.1f} MB: {reference / stored:.0f}x smaller "
         f"(target >= 50x)"
     )
+    if args.json:
+        result = figures(median, stored, reference, len(rows))
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

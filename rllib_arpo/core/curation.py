@@ -35,6 +35,8 @@ WINDOW = 4
 """Groups per task the recent success covers."""
 FLOOR = 0.05
 """Weight of a rested task (always solved or never solved), relative to an unseen task's 1."""
+PER_TASK_SCALARS_MAX = 256
+"""Task lists longer than this get only the counts in ``metrics``, not one scalar per task."""
 STATE_VERSION = 1
 
 
@@ -107,8 +109,9 @@ class TaskCurator:
     # -------------------------------------------------------------------------------- report
 
     def metrics(self, task_ids: Sequence[str]) -> dict[str, float]:
-        """Counts over ``task_ids`` (unseen, mixed, rested solved / failed) and each task's
-        recent success under ``curation/task/<id>``."""
+        """Counts over ``task_ids`` (unseen, active, rested solved / failed) and, for lists of
+        at most ``PER_TASK_SCALARS_MAX`` tasks, each seen task's recent success under
+        ``curation/task/<id>``."""
         unseen = solved = failed = 0
         per_task = {}
         for task_id in task_ids:
@@ -116,7 +119,8 @@ class TaskCurator:
             if rate is None:
                 unseen += 1
                 continue
-            per_task[f"{M.CURATION_TASK_PREFIX}{task_id}"] = rate
+            if len(task_ids) <= PER_TASK_SCALARS_MAX:
+                per_task[f"{M.CURATION_TASK_PREFIX}{task_id}"] = rate
             if self.is_rested(task_id):
                 solved += rate == 1.0
                 failed += rate == 0.0

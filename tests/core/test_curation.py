@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from rllib_arpo.core import metrics as M
-from rllib_arpo.core.curation import TaskCurator, mixed_group_probability
+from rllib_arpo.core.curation import (
+    PER_TASK_SCALARS_MAX,
+    TaskCurator,
+    mixed_group_probability,
+)
 
 
 def test_mixed_group_probability_matches_hand_values() -> None:
@@ -69,6 +73,11 @@ def test_state_round_trips_and_metrics_count_each_kind() -> None:
     assert metrics[M.CURATION_RESTED_FAILED] == 1.0
     assert metrics[M.CURATION_ACTIVE] == 1.0
     assert metrics[f"{M.CURATION_TASK_PREFIX}c"] == 0.25
+    many = [f"t{i}" for i in range(PER_TASK_SCALARS_MAX + 1)]
+    restored.record_group("t0", 1, 4)
+    counts = restored.metrics(many)  # a long list: counts only
+    assert counts[M.CURATION_ACTIVE] == 1.0
+    assert not any(key.startswith(M.CURATION_TASK_PREFIX) for key in counts)
 
 
 @pytest.mark.parametrize(
