@@ -39,6 +39,8 @@ REPO = Path(__file__).resolve().parents[1]
 WARMSTART = REPO / "rllib_arpo" / "assets" / "warmstart-1.4m-grid112"
 BUILT_IN_VARIANTS = {"arpo": [], "grpo": ["--no-replay"]}
 """Variant name -> the demo flags that make it (beside the study's own)."""
+ITERATIONS = 300
+"""Iterations per run (``tune_configs/minidesk_grpo_vs_arpo.yaml`` stops at the same)."""
 SMOOTHING = 25
 """Iterations the plotted sampled success averages over."""
 
@@ -260,7 +262,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--variants", default="arpo,grpo")
     parser.add_argument("--variant", action="append", default=[], metavar='NAME="FLAGS"')
-    parser.add_argument("--iterations", type=int, default=300)
+    parser.add_argument("--iterations", type=int, default=ITERATIONS)
     parser.add_argument("--minutes", type=float, help="a time budget instead of --iterations")
     parser.add_argument("--eval-episodes", type=int, default=200)
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "learning")

@@ -295,7 +295,11 @@ def test_the_grpo_vs_arpo_sweep_trains_what_the_learning_study_trains() -> None:
     """bench/learning.py runs `arpo demo`; the sweep is its Tune form: same env, same knobs."""
     from rllib_arpo.recipes.demo import DemoSettings, demo_config
 
-    sweep = load_tune_file(REPO / "tune_configs" / "minidesk_grpo_vs_arpo.yaml").config
+    from bench.learning import ITERATIONS
+
+    spec = load_tune_file(REPO / "tune_configs" / "minidesk_grpo_vs_arpo.yaml")
+    assert spec.stop == {"training_iteration": ITERATIONS}
+    sweep = spec.config
     settings = DemoSettings()
     demo = demo_config(settings, Path("warmstart"), (112, 112))
     assert sweep.env_config == demo.env_config
