@@ -15,7 +15,8 @@ for comparison, turn 5 cold (everything re-encoded and re-prefilled, the old way
 
 The bound, from the same run (the boxes differ: one measured 0.42 TFLOP/s bf16, another 2.1):
 - decode: every new token reads the language model's weights once (all but the embedding table,
-  whose one row is gathered): bytes / copy bandwidth (a 1 GiB bf16 copy, bytes counted once);
+  whose one row is gathered): bytes / memory bandwidth, the faster of a 1 GiB bf16 copy (bytes
+  read + written, as STREAM counts) and a 1 GiB pure read (an int64 sum);
 - prefill: the FLOPs of the real prefill forward, counted by torch's ``FlopCounterMode`` (matmuls;
   attention added by its shapes), / the best bf16 matmul rate of a few shapes.
 
@@ -60,14 +61,25 @@ def timed(fn) -> tuple[float, object]:
 # ------------------------------------------------------------------------------ the roofs
 
 
+def read_bandwidth(gib: float = 1.0, repeats: int = 5) -> float:
+    """Bytes/s of a pure read: an int64 sum over a ``gib`` GiB tensor (best of ``repeats``).
+    A decode step only reads weights; this is the fastest read PyTorch does here."""
+    import torch
+
+    data = torch.ones(int(gib * 2**30) // 8, dtype=torch.int64)
+    best = min(timed(lambda: data.sum())[0] for _ in range(repeats))
+    return data.nbytes / best
+
+
 def copy_bandwidth(gib: float = 1.0, repeats: int = 5) -> float:
-    """Bytes/s of a bf16 tensor copy, the bytes counted once (best of ``repeats``)."""
+    """Bytes/s of a bf16 tensor copy, counted as STREAM counts its Copy: bytes read + bytes
+    written (best of ``repeats``)."""
     import torch
 
     src = torch.ones(int(gib * 2**30) // 2, dtype=torch.bfloat16)
-    dst = torch.empty_like(src)
+    dst = torch.zeros_like(src)
     best = min(timed(lambda: dst.copy_(src))[0] for _ in range(repeats))
-    return src.nbytes / best
+    return 2 * src.nbytes / best
 
 
 def matmul_rate(dtype_name: str, shapes: list[tuple[int, int, int]], repeats: int = 3) -> float:
@@ -131,7 +143,13 @@ def _with_sampling(request, sampling):
 # ------------------------------------------------------------------------------ the step
 
 
+def progress(what: str, seconds: float) -> None:
+    print(f"    {what}: {seconds:.1f} s", flush=True)
+
+
 def step_figures(policy) -> dict:
+    import torch
+
     from rllib_arpo.policy import GenerationRequest, SamplingParams, TrajectoryInput
 
     forced = SamplingParams(max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS)
@@ -157,8 +175,9 @@ def step_figures(policy) -> dict:
         decode = out[f"{prefix}single_s"] - out[f"{prefix}first_token_s"]
         out[f"{prefix}decode_s_per_token"] = decode / (NEW_TOKENS - 1)
         cache.clear()
+        progress(f"{prefix}single step", out[f"{prefix}single_s"])
 
-    # The plain bf16 weights first, then the packed ones a rollout engine uses (policy/cpu_decode).
+    # The plain bf16 weights first, then the packed ones a rollout engine uses (policy/cpu_inference).
     single_step("plain_")
     out["packed_layers"] = policy.enable_packed_decode()
     single_step("")
@@ -166,6 +185,7 @@ def step_figures(policy) -> dict:
     batch = [request(screens(1, seed=10 + i)) for i in range(8)]
     out["batch8_s"], _ = timed(lambda: run(batch))
     out["batch8_speedup"] = 8 * out["single_s"] / out["batch8_s"]
+    progress("8 batched", out["batch8_s"])
     # An episode with the turn cache: turn k prefills only its new screenshot and tokens.
     cache.clear()
     shots = screens(TURNS, seed=2)
@@ -173,6 +193,7 @@ def step_figures(policy) -> dict:
     for turn in range(1, TURNS + 1):
         seconds, (reply,) = timed(lambda turn=turn: run([request(shots[:turn], answers)]))
         out[f"turn{turn}_s"] = seconds
+        progress(f"turn {turn}", seconds)
         answers.append(list(reply.token_ids))
         logps.append(reply.logprobs)
     out["turn5_over_turn1"] = out["turn5_s"] / out["turn1_s"]
@@ -181,7 +202,8 @@ def step_figures(policy) -> dict:
     out["turn5_cold_s"], _ = timed(lambda: run([request(shots, answers[:-1])]))
     out["turn5_cold_over_turn1"] = out["turn5_cold_s"] / out["turn1_s"]
     # Sampler vs teacher-forced log-probs of the episode (bf16: kernels differ by shape).
-    (scored,) = policy.trajectory_logprobs([TrajectoryInput(INSTRUCTION, shots, answers)])
+    with torch.no_grad():  # scoring only: no autograd graph of a 2.4B forward
+        (scored,) = policy.trajectory_logprobs([TrajectoryInput(INSTRUCTION, shots, answers)])
     deltas = [
         abs(float(a) - float(b))
         for turn, values in zip(scored.logp, logps)
@@ -219,9 +241,17 @@ def main() -> None:
             print(f"writing a UI-TARS-2B-shaped checkpoint (random, bf16) to {checkpoint} ...")
             results["build_s"], _ = timed(lambda: write_ui_tars_2b_shaped_checkpoint(checkpoint))
     print(f"machine: {threads} torch threads; {dtype}", flush=True)
-    copy = copy_bandwidth(0.25 if args.quick else 1.0)
+    size = 0.25 if args.quick else 1.0
+    copy, read = copy_bandwidth(size), read_bandwidth(size)
+    bandwidth = max(copy, read)
     rate = matmul_rate(dtype, [(2048, 2048, 2048), (4096, 4096, 4096), (786, 1536, 8960)])
-    print(f"  copy bandwidth {copy / 1e9:.1f} GB/s; {dtype} matmul {rate / 1e12:.2f} TFLOP/s")
+    print(
+        f"  memory: copy {copy / 1e9:.1f} GB/s (read + written), read {read / 1e9:.1f} GB/s; "
+        f"{dtype} matmul {rate / 1e12:.2f} TFLOP/s"
+    )
+    from rllib_arpo.policy.cpu_inference import reuse_freed_memory
+
+    reuse_freed_memory()  # as the hf engine does on a CPU (policy/cpu_inference.py)
     load_s, policy = timed(lambda: load_policy(checkpoint, device="cpu", dtype=dtype))
     policy.enable_turn_cache()
     params = sum(p.numel() for p in policy.model.parameters())
@@ -233,10 +263,11 @@ def main() -> None:
     policy.turn_cache.clear()
     weights = decode_bytes_per_token(policy.model)
     bound_prefill = flops / rate
-    bound_decode = weights / copy
+    bound_decode = weights / bandwidth
     bound = bound_prefill + NEW_TOKENS * bound_decode
     results.update(
         copy_gb_s=copy / 1e9,
+        read_gb_s=read / 1e9,
         matmul_tflop_s=rate / 1e12,
         params=params,
         prefill_gflop=flops / 1e9,

@@ -194,7 +194,7 @@ class Policy:
         self.merge_size = int(processor.image_processor.merge_size)
         self.generator: torch.Generator | None = None
         self.turn_cache = None  # a policy.turn_cache.TurnCache once enable_turn_cache is called
-        self.packed_decode_layers = 0  # linears with a packed bf16 CPU copy (policy.cpu_decode)
+        self.packed_decode_layers = 0  # linears with a packed bf16 CPU copy (policy.cpu_inference)
 
     def set_seed(self, seed: int | None) -> None:
         """Give ``generate`` its own seeded CPU generator (None: back to torch's global one)."""
@@ -419,9 +419,9 @@ class Policy:
 
     def enable_packed_decode(self) -> int:
         """bf16 on a CPU: decode steps read oneDNN-packed copies of the language model's
-        weights (``policy.cpu_decode``; about 1.6x faster per token, twice the memory of those
+        weights (``policy.cpu_inference``; about 1.6x faster per token, twice the memory of those
         weights). Rollout policies only. Returns how many layers were packed (0: not bf16 CPU)."""
-        from rllib_arpo.policy.cpu_decode import pack_for_decode
+        from rllib_arpo.policy.cpu_inference import pack_for_decode
 
         self.packed_decode_layers = pack_for_decode(self.model)
         return self.packed_decode_layers
@@ -551,7 +551,7 @@ class Policy:
         if self.turn_cache is not None:
             self.turn_cache.clear()  # its keys and values came from the old weights
         if self.packed_decode_layers:
-            from rllib_arpo.policy.cpu_decode import repack
+            from rllib_arpo.policy.cpu_inference import repack
 
             repack(self.model)
 

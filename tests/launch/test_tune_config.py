@@ -293,9 +293,8 @@ def test_gpu_yamls_hold_gpu_learners_gpu_engines_and_cpu_only_env_runners(name) 
 
 def test_the_grpo_vs_arpo_sweep_trains_what_the_learning_study_trains() -> None:
     """bench/learning.py runs `arpo demo`; the sweep is its Tune form: same env, same knobs."""
-    from rllib_arpo.recipes.demo import DemoSettings, demo_config
-
     from bench.learning import ITERATIONS
+    from rllib_arpo.recipes.demo import DemoSettings, demo_config
 
     spec = load_tune_file(REPO / "tune_configs" / "minidesk_grpo_vs_arpo.yaml")
     assert spec.stop == {"training_iteration": ITERATIONS}

@@ -29,8 +29,8 @@ class HFEngine:
         version: The version of the weights ``policy`` holds now.
         reuse_turns: Keep each episode's KV cache for its next turn (``policy.turn_cache``;
             cleared on every weight update).
-        pack_decode: bf16 on a CPU: decode from oneDNN-packed weights (``policy.cpu_decode``;
-            repacked on every weight update).
+        cpu_tuning: On a CPU: decode bf16 from oneDNN-packed weights (repacked on every
+            weight update) and keep freed memory for reuse (``policy.cpu_inference``).
     """
 
     kind = "hf"
@@ -43,13 +43,17 @@ class HFEngine:
         max_batch: int = 64,
         version: int = 0,
         reuse_turns: bool = True,
-        pack_decode: bool = True,
+        cpu_tuning: bool = True,
     ) -> None:
         self.policy = policy
         if reuse_turns and policy.turn_cache is None:
             policy.enable_turn_cache()
-        if pack_decode and not policy.packed_decode_layers:
-            policy.enable_packed_decode()
+        if cpu_tuning and policy.device.type == "cpu":
+            from rllib_arpo.policy.cpu_inference import reuse_freed_memory
+
+            reuse_freed_memory()
+            if not policy.packed_decode_layers:
+                policy.enable_packed_decode()
         self.sampling = sampling
         self.max_batch = max_batch
         self._version = version

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rllib_arpo.policy import GenerationRequest, SamplingParams
-from rllib_arpo.policy.cpu_decode import packing_available
+from rllib_arpo.policy.cpu_inference import packing_available
 
 pytestmark = pytest.mark.skipif(not packing_available(), reason="PyTorch built without oneDNN")
 
@@ -59,3 +59,12 @@ def test_fp32_and_training_passes_use_the_plain_weights(tiny_dir) -> None:
     x = torch.randn(1, head.in_features, dtype=torch.bfloat16, requires_grad=True)
     head(x).float().sum().backward()  # with grad enabled: the plain weight, differentiable
     assert x.grad is not None
+
+
+def test_freed_memory_is_kept_for_reuse_where_glibc_allows() -> None:
+    import platform
+
+    from rllib_arpo.policy.cpu_inference import reuse_freed_memory
+
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert reuse_freed_memory() is glibc
