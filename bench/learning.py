@@ -11,7 +11,7 @@ A run whose `summary.json` exists is reused (`--fresh` reruns it), so an interru
 where it stopped. `--variant NAME="FLAGS"` adds a variant: the demo with extra flags (a lever).
 Runs stop after a number of iterations (the same rollouts for every variant: 300 x 4 groups x 8
 episodes = 9,600), not a time budget, so what they learn does not depend on what else the box was
-doing; the wall time they report does (an idle box: ARPO ~5.5 min, GRPO ~3 min).
+doing; the wall time they report does (an idle box: ARPO ~6 min, GRPO ~3 min).
 
 Writes `DOCS/study.md` (the table), `DOCS/study.json` (every figure) and `DOCS/study.png` (held-out
 and sampled success against trained trajectories, every seed). The table, per variant and family:
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shlex
 import statistics
 import subprocess
@@ -194,6 +195,37 @@ def table(figures: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+FOOTNOTE = (
+    "Held-out: greedy, 200 episodes per family on seeds no run trains on; ± is the binomial "
+    "standard error of the episodes pooled over seeds. Best fixed click: the best single click on "
+    "the same episodes for a policy that ignores the screen. Runs stop at a number of iterations, "
+    "so what they learn does not depend on the box's load; their minutes do (runs measured beside "
+    "other work are slower)."
+)
+
+
+def study_command() -> str:
+    """This study's command line (without ``--report-only``, which only redraws it)."""
+    flags = [a for a in sys.argv[1:] if a != "--report-only"]
+    return shlex.join(["python", "bench/learning.py", *flags])
+
+
+def header(run_minutes: float) -> str:
+    """Date, machine and how the table was made."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
+    return (
+        f"Learning study, {time.strftime('%Y-%m-%d')}, {cpu}, {os.cpu_count()} cores: "
+        f"`{study_command()}` ({run_minutes:.0f} min of runs)."
+    )
+
+
 def plot(summaries: dict[str, list[dict]], path: Path) -> None:
     """Left: sampled (T=1) training success, averaged over ``SMOOTHING`` iterations, against
     trained trajectories. Right: held-out greedy success (all RL families) before and after."""
@@ -278,7 +310,6 @@ def main() -> None:
         if args.minutes is not None
         else ["--iterations", str(args.iterations)]
     )
-    started = time.perf_counter()
     summaries: dict[str, list[dict]] = {}
     for variant, flags in variants.items():
         for seed in seeds:
@@ -293,7 +324,8 @@ def main() -> None:
     if not summaries:
         raise SystemExit(f"no finished runs under {args.runs}")
     figures = {variant: variant_figures(runs) for variant, runs in summaries.items()}
-    text = table(figures)
+    run_minutes = sum(s.get("wall_s", 0.0) for runs in summaries.values() for s in runs) / 60
+    text = "\n".join([header(run_minutes), "", table(figures), "", FOOTNOTE])
     print(text)
     args.docs.mkdir(parents=True, exist_ok=True)
     (args.docs / "study.md").write_text(text + "\n")
@@ -302,7 +334,7 @@ def main() -> None:
             {
                 "figures": figures,
                 "runs": {v: [s.get("command") for s in runs] for v, runs in summaries.items()},
-                "study_minutes": round((time.perf_counter() - started) / 60, 1),
+                "run_minutes": round(run_minutes, 1),
             },
             indent=2,
         )

@@ -1,6 +1,6 @@
 """One agent step of a UI-TARS-2B-shaped model on this CPU, against the bound measured in the same run.
 
-    python bench/step.py                 # ~6 min on a 2-core box; nothing else may run
+    python bench/step.py                 # ~6 min on a 2-core box (+1 min to build the model once)
     python bench/step.py --quick         # the tiny 1.4M model: a dry run of every line (~20 s)
 
 The model: a random-init checkpoint with Qwen2-VL-2B's dimensions (UI-TARS-2B's shape, 2.44B
@@ -9,7 +9,8 @@ cached) and loaded through the project's own loader in bf16. The seed's question
 took 47-88 minutes on its author's CPU.
 
 The step: one 800x450 screenshot, the full UI-TARS prompt, 94 generated tokens (the seed's measured
-answer length, forced with ``min_new_tokens``). Also 8 such steps batched, and an episode of 5 turns
+answer length, forced with ``min_new_tokens``), on the hf engine's CPU path (freed memory kept for
+reuse, packed bf16 decode weights: ``policy/cpu_inference.py``), and once with the plain weights. Also 8 such steps batched, and an episode of 5 turns
 (turn 5 sees 4 earlier screenshots and answers) with the turn cache (``policy/turn_cache.py``) and,
 for comparison, turn 5 cold (everything re-encoded and re-prefilled, the old way).
 
