@@ -65,7 +65,7 @@ class SamplingParams:
         )
 
 
-def _cache_keyword(model: torch.nn.Module) -> str:
+def cache_keyword(model: torch.nn.Module) -> str:
     """The forward's KV-cache argument: ``cache`` in transformers 5.24 (the project's pin),
     ``past_key_values`` in 5.19 (the vLLM venv's; docs/engines.md)."""
     import inspect
@@ -74,7 +74,7 @@ def _cache_keyword(model: torch.nn.Module) -> str:
     return "cache" if "cache" in parameters else "past_key_values"
 
 
-def _cache_of(outputs) -> object:
+def cache_of(outputs) -> object:
     cache = getattr(outputs, "cache", None)
     return cache if cache is not None else outputs.past_key_values
 
@@ -157,7 +157,7 @@ def prefill(model, batch: ModelBatch) -> Prefilled:
     outputs = model(**batch.model_inputs(), use_cache=True, logits_to_keep=1)
     return Prefilled(
         logits=outputs.logits[:, -1, :],
-        cache=_cache_of(outputs),
+        cache=cache_of(outputs),
         attention=batch.attention_mask,
         next_position=batch.position_ids.amax(dim=(0, 2)) + 1,
     )
@@ -231,7 +231,7 @@ def decode(
         start.next_position,
         start.logits,
     )
-    cache_keyword = _cache_keyword(model)
+    keyword = cache_keyword(model)
     if expand is not None:
         fan_out = torch.tensor(expand, dtype=torch.long, device=device)
         cache.batch_select_indices(fan_out)
@@ -299,9 +299,9 @@ def decode(
             position_ids=position,
             use_cache=True,
             logits_to_keep=1,
-            **{cache_keyword: cache},
+            **{keyword: cache},
         )
-        cache = _cache_of(outputs)
+        cache = cache_of(outputs)
         logits = outputs.logits[:, -1, :]
     if keep_kv:
         keep(torch.arange(active.numel(), device=device))

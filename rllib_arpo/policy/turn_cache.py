@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import torch
 
 from rllib_arpo.policy.conversation import Conversation
-from rllib_arpo.policy.generate import Prefilled, _cache_keyword, _cache_of
+from rllib_arpo.policy.generate import Prefilled, cache_keyword, cache_of
 from rllib_arpo.policy.logprobs import pad_conversations, rope_positions
 
 TURN_CACHE_BYTES = 2 * 1024**3
@@ -206,11 +206,11 @@ def prefill_with_turns(
         mm_token_type_ids=types.to(device),
         use_cache=True,
         logits_to_keep=1,
-        **({_cache_keyword(model): cache} if cache is not None else {}),
+        **({cache_keyword(model): cache} if cache is not None else {}),
     )
     return Prefilled(
         logits=outputs.logits[:, -1, :],
-        cache=_cache_of(outputs),
+        cache=cache_of(outputs),
         attention=attention.to(device),
         next_position=next_position.to(device),
     )
