@@ -22,9 +22,9 @@ How:
   sampler with the teacher-forced pass).
 - Weights change -> the cache is stale: ``Policy.set_state`` and the engines' ``update_weights``
   clear it. A learner's policy never enables it.
-- Memory is bounded (``max_bytes``, least recently used first out). At the UI-TARS-2B shape one
-  token holds 28 layers x 2 x 2 KV heads x 128 x 2 bytes = 28 KiB (bf16): a 5-turn episode of
-  800x450 screenshots (~2,700 tokens) holds ~76 MB.
+- Memory is bounded (``max_bytes``, 1 GiB by default, least recently used first out). At the
+  UI-TARS-2B shape one token holds 28 layers x 2 x 2 KV heads x 128 x 2 bytes = 28 KiB (bf16): a
+  5-turn episode of 800x450 screenshots (~2,700 tokens) holds ~76 MB.
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ from rllib_arpo.policy.conversation import Conversation
 from rllib_arpo.policy.generate import Prefilled, cache_keyword, cache_of
 from rllib_arpo.policy.logprobs import pad_conversations, rope_positions
 
-TURN_CACHE_BYTES = 2 * 1024**3
-"""Default memory bound of a ``TurnCache``."""
+TURN_CACHE_BYTES = 1024**3
+"""Default memory bound of a ``TurnCache``. An episode's last turn is never looked up again; it
+stays until evicted or until new weights empty the cache (every training iteration)."""
 
 TurnKey = tuple
 """(instruction, responses so far as id tuples, screenshot digests so far)."""
