@@ -28,26 +28,13 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-NEW_TOKENS = 94
-"""The seed's measured answer length (docs/scaling.md)."""
-SCREEN = (800, 450)
-INSTRUCTION = "Open the Settings page and turn on the dark theme, then close the window."
-
-
-def screens(n: int, seed: int = 0):
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    width, height = SCREEN
-    return [rng.integers(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(n)]
-
+from bench.step import INSTRUCTION, NEW_TOKENS, screens, timed  # noqa: E402  (the step's one definition)
 
 # ------------------------------------------------------------------------------ 1. env-steps/s
 
@@ -127,12 +114,6 @@ def build_engine_for(
             seed=0,
         )
     )
-
-
-def timed(fn) -> tuple[float, object]:
-    started = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - started, value
 
 
 def step_requests(n: int):
