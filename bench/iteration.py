@@ -3,7 +3,7 @@
 Usage: python bench/iteration.py [--size 0.2m|1.4m] [--iterations 4] [--env arpo-target|minidesk]
        [--num-env-runners 0|1] [--json PATH]
 
-Prints the median split of an iteration into: rollout work (generation, env steps), learner
+Prints the median split of an iteration into: rollout work (env resets, generation, env steps), learner
 work (forward/backward/AdamW), weight sync, driver work (replay + advantages, old log-probs) and
 RLlib plumbing (everything else: actor calls, episode conversion, metrics, batch transfer).
 Target (issue 5): plumbing under 10% of the iteration. Then the replay memory per stored
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-PARTS = ("generation", "env", "learner", "sync", "driver", "plumbing")
+from rllib_arpo.recipes.demo import TIME_PARTS as PARTS
 
 
 def replay_memory_ratio() -> tuple[int, int]:
@@ -78,24 +78,10 @@ def build_algo(args: argparse.Namespace):
 
 
 def split_iteration(result: dict, wall: float) -> dict[str, float]:
-    """Seconds of one iteration per part; plumbing is what the other parts leave of ``wall``."""
-    runners = result.get("env_runners", {})
-    learner = result["learners"]["default_policy"]
-    generation = runners.get("rollout/generation_s", 0.0)
-    env = runners.get("rollout/env_s", 0.0)
-    compute = learner.get("time/learner_compute_s", 0.0)
-    sync = result["time/sync_s"]
-    driver = result["time/replay_s"] + result["time/old_logp_s"]
-    plumbing = wall - generation - env - compute - sync - driver
-    return dict(
-        wall=wall,
-        generation=generation,
-        env=env,
-        learner=compute,
-        sync=sync,
-        driver=driver,
-        plumbing=plumbing,
-    )
+    """Seconds of one iteration per part (``recipes.demo.time_split``), and ``wall``."""
+    from rllib_arpo.recipes.demo import time_split
+
+    return {"wall": wall, **time_split(result, wall)}
 
 
 def time_iterations(args: argparse.Namespace) -> list[dict[str, float]]:

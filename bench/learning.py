@@ -37,6 +37,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.run_all import cpu_model  # noqa: E402  (one reader of the CPU's name)
+from rllib_arpo.recipes.held_out import binomial_stderr  # noqa: E402
+
 WARMSTART = REPO / "rllib_arpo" / "assets" / "warmstart-1.4m-grid112"
 BUILT_IN_VARIANTS = {"arpo": [], "grpo": ["--no-replay"]}
 """Variant name -> the demo flags that make it (beside the study's own)."""
@@ -104,11 +109,6 @@ def run_one(run: Run, runs_dir: Path, budget: list[str], eval_episodes: int, fre
 # ------------------------------------------------------------------------------------ figures
 
 
-def stderr(rate: float, episodes: int) -> float:
-    """Binomial standard error sqrt(p (1 - p) / n)."""
-    return math.sqrt(rate * (1 - rate) / episodes) if episodes else 0.0
-
-
 def trained_total(summary: dict) -> float:
     return sum(
         h["trained_trajectories"]
@@ -131,13 +131,13 @@ def variant_figures(summaries: list[dict]) -> dict:
         episodes = n * (len(families) if family == "all" else 1)
         after = [rate(s["after"]) for s in summaries]
         after_mean = statistics.fmean(after)
-        after_se = stderr(after_mean, episodes * len(summaries))
+        after_se = binomial_stderr(after_mean, episodes * len(summaries))
         fixed = rate(summaries[0]["fixed_click"])
-        fixed_se = stderr(fixed, episodes)
+        fixed_se = binomial_stderr(fixed, episodes)
         before = rate(summaries[0]["before"])
         per_family[family] = {
             "before": before,
-            "before_se": stderr(before, episodes),
+            "before_se": binomial_stderr(before, episodes),
             "after": after_mean,
             "after_se": after_se,
             "after_seeds": after,
@@ -212,14 +212,7 @@ def study_command() -> str:
 
 def header(run_minutes: float) -> str:
     """Date, machine and how the table was made."""
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        "unknown CPU",
-    )
+    cpu = cpu_model()
     return (
         f"Learning study, {time.strftime('%Y-%m-%d')}, {cpu}, {os.cpu_count()} cores: "
         f"`{study_command()}` ({run_minutes:.0f} min of runs)."

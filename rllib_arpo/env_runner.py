@@ -198,6 +198,7 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
         self.metrics.log_value(M.ROLLOUT_ENV_TIMEOUTS, stats.env_timeouts, reduce="sum")
         self.metrics.log_value(M.ROLLOUT_GENERATION_S, stats.generation_s, reduce="sum")
         self.metrics.log_value(M.ROLLOUT_ENV_S, stats.env_s, reduce="sum")
+        self.metrics.log_value(M.ROLLOUT_RESET_S, stats.reset_s, reduce="sum")
         self.metrics.log_value(M.ROLLOUT_GENERATED_TOKENS, stats.generated_tokens, reduce="sum")
 
     # ------------------------------------------------------------------------------ RLlib API

@@ -26,7 +26,10 @@ logger = logging.getLogger(__name__)
 
 TASK_WIDTH, TASK_HEIGHT = 160, 210
 """The task frame in CSS px (MiniWoB's ``TASK_WIDTH``/``TASK_HEIGHT``); the instruction is drawn
-at y 0-50. The screenshot is this frame times ``scale``."""
+at y 0 to ``INSTRUCTION_HEIGHT``. The screenshot is this frame times ``scale``."""
+INSTRUCTION_HEIGHT = 50
+"""CSS px at the top of the task frame that show the instruction (MiniWoB's ``#query``); the
+task's own area is below."""
 VIEWPORT_SIZE = (500, 320)
 """Smallest viewport (CSS px): the task frame plus MiniWoB's reward display to its right. The
 window is grown until the viewport is this large (headless Chromium keeps ~140 px of the window

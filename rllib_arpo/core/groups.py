@@ -36,16 +36,26 @@ class TrainingGroups:
 
 
 MINIDESK_PREFIX = "minidesk/"
+"""MiniDesk's procedural ids: ``minidesk/<family>/<level>/<seed>`` (``envs.minidesk.families``)."""
+MINIWOB_PREFIX = "miniwob/"
+"""MiniWoB++ ids: ``miniwob/<task>/<seed>`` (``envs.miniwob.tasks``)."""
 
 
 def task_family(task_id: str) -> str:
-    """The family a task's success is reported under: ``<family>/<level>`` for a procedural
-    MiniDesk id (``minidesk/<family>/<level>/<seed>``), the task id itself otherwise (OSWorld tasks
-    are few and each is its own family)."""
+    """The family a task's success is reported under:
+
+    - ``<family>/<level>`` for a procedural MiniDesk id (``minidesk/<family>/<level>/<seed>``);
+    - ``miniwob/<task>`` for a MiniWoB++ instance (``miniwob/<task>/<seed>``);
+    - the task id itself otherwise (OSWorld tasks are few and each is its own family).
+    """
     if task_id.startswith(MINIDESK_PREFIX):
         parts = task_id[len(MINIDESK_PREFIX) :].split("/")
         if len(parts) >= 2:
             return f"{parts[0]}/{parts[1]}"
+    if task_id.startswith(MINIWOB_PREFIX):
+        name, _, seed = task_id[len(MINIWOB_PREFIX) :].partition("/")
+        if name and seed.isdigit():
+            return f"{MINIWOB_PREFIX}{name}"
     return task_id
 
 

@@ -44,6 +44,9 @@ ROLLOUT_GENERATION_S = "rollout/generation_s"
 """Seconds the runners spent in batched generation."""
 ROLLOUT_ENV_S = "rollout/env_s"
 """Seconds the runners spent waiting for env steps."""
+ROLLOUT_RESET_S = "rollout/reset_s"
+"""Seconds the runners spent starting episodes: env resets (a page load, a VM snapshot), envs
+made on the way, retries."""
 ROLLOUT_GENERATED_TOKENS = "rollout/generated_tokens"
 
 # --------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from rllib_arpo.core import metrics as M
 from rllib_arpo.core.metrics import (
     REPLAY_INJECTIONS,
     REWARD_MEAN,
@@ -371,17 +372,28 @@ def demo_config(settings: DemoSettings, warm_path: Path, screen: tuple[int, int]
         )
         .training(
             task_order=settings.task_order,
-            group_size=settings.group_size,
-            tasks_per_iteration=settings.tasks_per_iteration,
-            max_steps_per_episode=MAX_STEPS,
-            max_new_tokens=MAX_NEW_TOKENS,
-            policy_path=str(warm_path),
-            lr=settings.lr,
-            num_epochs=settings.epochs,
-            use_replay=settings.replay,
-            minibatch_size=settings.group_size * settings.tasks_per_iteration,
+            **rl_training(settings, warm_path, max_steps=MAX_STEPS, max_new_tokens=MAX_NEW_TOKENS),
         )
         .debugging(seed=settings.seed)
+    )
+
+
+def rl_training(
+    settings: Any, warm_path: Path, *, max_steps: int, max_new_tokens: int
+) -> dict[str, Any]:
+    """The ``ARPOConfig.training`` arguments every recipe's RL phase sets the same way, from its
+    settings (``group_size``, ``tasks_per_iteration``, ``lr``, ``epochs``, ``replay``): the warm
+    start as the policy, one minibatch per iteration."""
+    return dict(
+        group_size=settings.group_size,
+        tasks_per_iteration=settings.tasks_per_iteration,
+        max_steps_per_episode=max_steps,
+        max_new_tokens=max_new_tokens,
+        policy_path=str(warm_path),
+        lr=settings.lr,
+        num_epochs=settings.epochs,
+        use_replay=settings.replay,
+        minibatch_size=settings.group_size * settings.tasks_per_iteration,
     )
 
 
@@ -496,6 +508,31 @@ def history_entry(iteration: int, result: dict, seconds: float) -> dict[str, flo
             ),
         )
     )
+
+
+TIME_PARTS = ("reset", "env", "generation", "learner", "sync", "driver", "plumbing")
+"""Where an iteration's time goes (``time_split``): env resets (a browser page, a VM snapshot), env
+steps, generation, the learner's forward/backward/optimizer, weight sync, driver work (replay,
+old log-probs), and the rest (RLlib plumbing: actor calls, episode conversion, metrics)."""
+
+
+def time_split(result: dict, wall: float) -> dict[str, float]:
+    """Seconds of one iteration per ``TIME_PARTS`` (plumbing: what the others leave of
+    ``wall``)."""
+    runners = result.get("env_runners", {})
+    learner = result.get("learners", {}).get("default_policy", {})
+    parts = {
+        "reset": runners.get(M.ROLLOUT_RESET_S, 0.0),
+        "env": runners.get(M.ROLLOUT_ENV_S, 0.0),
+        "generation": runners.get(M.ROLLOUT_GENERATION_S, 0.0),
+        "learner": learner.get(M.TIME_LEARNER_COMPUTE_S, 0.0),
+        "sync": result.get(M.TIME_SYNC_S, 0.0),
+        "driver": result.get(M.TIME_REPLAY_S, 0.0) + result.get(M.TIME_OLD_LOGP_S, 0.0),
+    }
+    # A metric is NaN in an iteration without its work (no learner update: no compute time).
+    parts = {k: 0.0 if v is None or math.isnan(v) else float(v) for k, v in parts.items()}
+    parts["plumbing"] = wall - sum(parts.values())
+    return parts
 
 
 class ProgressLine:

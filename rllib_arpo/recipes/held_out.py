@@ -5,7 +5,7 @@
   family into ``FamilyScore`` (successes of episodes, with its binomial standard error);
   ``evaluate_greedy`` runs it for a policy at temperature 0.
 - ``best_fixed_click``: the reference a trained policy must beat, the best single screen- and
-  instruction-blind click.
+  instruction-blind click (``fixed_click_scores``: every candidate click's success).
 - ``change_verdict`` / ``summary_table``: a change is "within noise" unless it exceeds 2 SE.
 
 No Ray. (``core.groups.success_by_family`` is a training metric, a rate over fresh episodes;
@@ -23,6 +23,8 @@ NOISE_Z = 2.0
 """A change larger than this many standard errors is reported as better or worse."""
 FIXED_CLICK_ANSWER = "Thought: I click.\nAction: click(start_box='({x},{y})')"
 FINISHED_ANSWER = "Thought: The task is complete.\nAction: finished(content='')"
+BATCH_TASKS = 32
+"""Evaluation episodes run side by side (one env each)."""
 
 
 @dataclass(frozen=True)
@@ -39,9 +41,14 @@ class FamilyScore:
 
     @property
     def stderr(self) -> float:
-        """Binomial standard error sqrt(p (1 - p) / n)."""
-        p = self.rate
-        return math.sqrt(p * (1 - p) / self.episodes) if self.episodes else 0.0
+        """Binomial standard error of the rate (``binomial_stderr``)."""
+        return binomial_stderr(self.rate, self.episodes)
+
+
+def binomial_stderr(rate: float, episodes: int) -> float:
+    """Standard error of a success rate over ``episodes`` episodes: sqrt(p (1 - p) / n); 0 for
+    no episodes."""
+    return math.sqrt(rate * (1 - rate) / episodes) if episodes else 0.0
 
 
 def held_out_tasks(families: Sequence[str], level: str, episodes: int) -> list[str]:
@@ -71,23 +78,38 @@ def evaluate_by_family(
     tasks: Sequence[str],
     *,
     max_steps: int,
-    batch_tasks: int = 32,
+    batch_tasks: int = BATCH_TASKS,
 ) -> dict[str, FamilyScore]:
     """Runs one episode per task id under ``generate`` (a rollout ``GenerateFn``), batched
     across tasks, and scores them per family."""
-    from rllib_arpo.rollout.loop import GroupRollout, RolloutSettings
-
-    rollout = GroupRollout(
-        env_factory, generate, coordinate_space, RolloutSettings(group_size=1, max_steps=max_steps)
-    )
-    trajectories = []
+    rollout = _one_episode_rollout(env_factory, generate, coordinate_space, max_steps)
     try:
-        for start in range(0, len(tasks), batch_tasks):
-            batch, _ = rollout.run(list(tasks[start : start + batch_tasks]), seed=0)
-            trajectories.extend(batch)
+        return family_scores(_run_each_once(rollout, tasks, batch_tasks))
     finally:
         rollout.close()
-    return family_scores(trajectories)
+
+
+def _one_episode_rollout(
+    env_factory: Callable[[], Any],
+    generate: Callable[[list[Any]], list[Any]] | None,
+    coordinate_space: Callable[[int, int], Any],
+    max_steps: int,
+) -> Any:
+    """A ``GroupRollout`` of one episode per task (its envs are pooled across runs)."""
+    from rllib_arpo.rollout.loop import GroupRollout, RolloutSettings
+
+    return GroupRollout(
+        env_factory, generate, coordinate_space, RolloutSettings(group_size=1, max_steps=max_steps)
+    )
+
+
+def _run_each_once(rollout: Any, tasks: Sequence[str], batch_tasks: int) -> list[Any]:
+    """One episode of every task id, ``batch_tasks`` at a time; their trajectories."""
+    trajectories = []
+    for start in range(0, len(tasks), batch_tasks):
+        batch, _ = rollout.run(list(tasks[start : start + batch_tasks]), seed=0)
+        trajectories.extend(batch)
+    return trajectories
 
 
 def evaluate_greedy(
@@ -147,6 +169,28 @@ def fixed_click_generate_fn(
     return generate
 
 
+def fixed_click_scores(
+    env_factory: Callable[[], Any],
+    tasks: Sequence[str],
+    points: Sequence[tuple[int, int]],
+    coordinate_space: Callable[[int, int], Any],
+    *,
+    max_steps: int,
+) -> dict[tuple[int, int], dict[str, FamilyScore]]:
+    """Per screen pixel of ``points``, the success per family of always clicking it (then
+    ``finished()``) on ``tasks``. One pool of envs serves every point (a browser starts in about
+    a second; a MiniDesk env in microseconds)."""
+    rollout = _one_episode_rollout(env_factory, None, coordinate_space, max_steps)
+    scores: dict[tuple[int, int], dict[str, FamilyScore]] = {}
+    try:
+        for point in points:
+            rollout.generate = fixed_click_generate_fn(point, coordinate_space)
+            scores[tuple(point)] = family_scores(_run_each_once(rollout, tasks, BATCH_TASKS))
+    finally:
+        rollout.close()
+    return scores
+
+
 def best_fixed_click(
     env_factory: Callable[[], Any],
     tasks: Sequence[str],
@@ -160,14 +204,8 @@ def best_fixed_click(
     instruction reaches. A trained policy at this level has learned a default, not to read the
     task."""
     best: dict[str, FamilyScore] = {}
-    for point in points:
-        scores = evaluate_by_family(
-            fixed_click_generate_fn(point, coordinate_space),
-            coordinate_space,
-            env_factory,
-            tasks,
-            max_steps=max_steps,
-        )
+    by_point = fixed_click_scores(env_factory, tasks, points, coordinate_space, max_steps=max_steps)
+    for scores in by_point.values():
         for family, score in scores.items():
             if family not in best or score.successes > best[family].successes:
                 best[family] = score

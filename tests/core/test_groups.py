@@ -78,6 +78,9 @@ def test_success_is_reported_per_family() -> None:
     from rllib_arpo.core.groups import success_by_family, task_family
 
     assert task_family("minidesk/click_button/grid112/17") == "click_button/grid112"
+    assert task_family("miniwob/click-test-2/1000003") == "miniwob/click-test-2"
+    assert task_family("miniwob/click-test-2") == "miniwob/click-test-2"
+    assert task_family("miniwob/click-test-2/x") == "miniwob/click-test-2/x"
     assert (
         task_family("f3b19d1e-2d48-44e9-b4e1-defcae1a0197")
         == "f3b19d1e-2d48-44e9-b4e1-defcae1a0197"

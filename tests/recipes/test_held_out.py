@@ -57,6 +57,16 @@ def test_family_scores_count_every_episode_per_family() -> None:
     }
 
 
+def wins_by_hand(env, tasks: list[str], point: tuple[int, int]) -> int:
+    """Successes of clicking ``point`` then DONE on each task, stepping ``env`` directly."""
+    wins = 0
+    for task in tasks:
+        env.reset(options={"task": task})
+        env.step(f"pyautogui.click(x={point[0]}, y={point[1]})")
+        wins += env.step("DONE")[1] > 0.5
+    return wins
+
+
 def test_best_fixed_click_matches_clicking_each_point_by_hand() -> None:
     """The screen-blind reference equals stepping MiniDesk with each click, then DONE."""
     from envs.minidesk.env import MiniDeskEnv
@@ -67,15 +77,7 @@ def test_best_fixed_click_matches_clicking_each_point_by_hand() -> None:
 
     tasks = [f"minidesk/select_dropdown/grid112/{seed}" for seed in range(12)]
     points = [(56, 42), (56, 70), (56, 98), (14, 14)]
-    env = env_factory()
-    by_hand = {}
-    for x, y in points:
-        wins = 0
-        for task in tasks:
-            env.reset(options={"task": task})
-            env.step(f"pyautogui.click(x={x}, y={y})")
-            wins += env.step("DONE")[1] > 0.5
-        by_hand[(x, y)] = wins
+    by_hand = {point: wins_by_hand(env_factory(), tasks, point) for point in points}
     assert len(set(by_hand.values())) > 1  # the points differ, so "best" means something
     scores = best_fixed_click(
         env_factory,
@@ -87,3 +89,28 @@ def test_best_fixed_click_matches_clicking_each_point_by_hand() -> None:
     assert list(scores) == ["select_dropdown/grid112"]
     assert scores["select_dropdown/grid112"].successes == max(by_hand.values())
     assert scores["select_dropdown/grid112"].episodes == len(tasks)
+
+
+def test_every_fixed_click_is_scored_on_one_pool_of_envs() -> None:
+    """``fixed_click_scores`` gives each point's own success, and makes envs once, not per point
+    (a MiniWoB env is a browser)."""
+    from envs.minidesk.env import MiniDeskEnv
+    from rllib_arpo.core.coords import CoordinateSpace
+    from rllib_arpo.recipes.held_out import fixed_click_scores
+
+    made = []
+
+    def env_factory() -> MiniDeskEnv:
+        made.append(MiniDeskEnv(screen_size=(112, 112), max_steps=4))
+        return made[-1]
+
+    tasks = [f"minidesk/select_dropdown/grid112/{seed}" for seed in range(12)]
+    points = [(56, 42), (56, 70), (56, 98), (14, 14)]
+    by_point = fixed_click_scores(
+        env_factory, tasks, points, CoordinateSpace.for_screen, max_steps=4
+    )
+    env = MiniDeskEnv(screen_size=(112, 112), max_steps=4)
+    for point in points:
+        wins = wins_by_hand(env, tasks, point)
+        assert by_point[point]["select_dropdown/grid112"].successes == wins
+    assert len(made) == len(tasks)

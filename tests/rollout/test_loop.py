@@ -160,3 +160,34 @@ def test_each_step_records_the_version_that_sampled_it() -> None:
         assert [s.policy_version for s in trajectory.steps][:2] == [7, 8][: len(trajectory.steps)]
         assert trajectory.policy_version == 7  # a trajectory's version is its oldest step's
     rollout.close()
+
+
+class PageEnv(TargetEnv):
+    """Remembers every task family it was reset into (a browser with its pages)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.families: list[str] = []
+
+    def reset(self, *, seed=None, options=None):
+        self.families.append(options["task"].rsplit("/", 1)[0])
+        return super().reset(seed=seed, options=options)
+
+
+def test_envs_go_back_to_the_family_they_last_ran() -> None:
+    made: list[PageEnv] = []
+
+    def factory() -> PageEnv:
+        made.append(PageEnv())
+        return made[-1]
+
+    rollout = GroupRollout(factory, scripted_generate, space, RolloutSettings(group_size=2))
+    _, stats = rollout.run(["miniwob/click-test-2/1", "miniwob/click-link/1"])
+    assert len(made) == 4 and stats.reset_s > 0
+    # Whatever order later runs list the families in, each env stays on one family (one page);
+    # handing out the last-released env first would swap them here.
+    rollout.run(["miniwob/click-test-2/2", "miniwob/click-link/2"])
+    rollout.run(["miniwob/click-link/3", "miniwob/click-test-2/3"])
+    assert len(made) == 4
+    assert all(len(set(env.families)) == 1 and len(env.families) == 3 for env in made)
+    rollout.close()
