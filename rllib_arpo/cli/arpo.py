@@ -38,7 +38,10 @@ def arpo() -> None:
 def action_command(
     text: str, screen: tuple[int, int], resized: tuple[int, int] | None, coords: str
 ) -> None:
-    """Parse a model answer TEXT ('-' reads standard input) and print it as JSON with its code."""
+    """Parse a model answer TEXT ('-' reads standard input) and print it as JSON with its code.
+
+    Exits 1 when the answer does not parse (the JSON's "error" says why), so scripts can test it.
+    """
     if text == "-":
         text = sys.stdin.read()
     screen_w, screen_h = screen
@@ -62,6 +65,8 @@ def action_command(
         "coords": coords,
     }
     click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    if not parsed.ok:
+        sys.exit(1)
 
 
 @arpo.command("tiny-model")
