@@ -194,6 +194,7 @@ class GroupEnvRunner(EnvRunner, Checkpointable):
             self.metrics.log_value(EPISODE_RETURN_MEAN, episode.get_return(), window=100)
         self.metrics.log_value(M.ROLLOUT_ENV_FAILURES, stats.env_errors, reduce="sum")
         self.metrics.log_value(M.ROLLOUT_DROPPED_EPISODES, stats.dropped_episodes, reduce="sum")
+        self.metrics.log_value(M.ROLLOUT_TASK_ERRORS, stats.task_errors, reduce="sum")
         self.metrics.log_value(M.ROLLOUT_INCOMPLETE_GROUPS, stats.incomplete_groups, reduce="sum")
         self.metrics.log_value(M.ROLLOUT_ENV_TIMEOUTS, stats.env_timeouts, reduce="sum")
         self.metrics.log_value(M.ROLLOUT_GENERATION_S, stats.generation_s, reduce="sum")

@@ -48,6 +48,20 @@ class PendingCall:
         return self._value
 
 
+def refuses_task(problem: BaseException) -> bool:
+    """Whether a failed reset says the task itself is bad, so a retry would fail the same way: the
+    env raised ``ValueError``, ``LookupError`` or ``TypeError`` (an unknown id, a task file that
+    does not validate), or an error that calls itself not ``transient`` (an env server's 4xx
+    refusal). ``problem`` is the ``EnvCallError`` (its cause is the env's error) or the error."""
+    error = problem.__cause__ if isinstance(problem, EnvCallError) else problem
+    if error is None:
+        return False  # a hang or a bad observation: the env, not the task
+    transient = getattr(error, "transient", None)
+    if transient is not None:
+        return not transient
+    return isinstance(error, (ValueError, LookupError, TypeError))
+
+
 def start_call(fn: Callable[[], Any]) -> PendingCall:
     """Start ``fn()`` in a daemon thread: a hung env call can be abandoned, never joined."""
     return PendingCall(fn)

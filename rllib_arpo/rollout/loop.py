@@ -9,6 +9,9 @@ Failures are data, never a crashed run:
 - an unparsable answer ends the episode with ``terminated_by="parse_error"`` (format reward -1);
 - an env whose reset keeps failing (exception, hang, garbage) is replaced by a fresh env up to
   ``max_retries`` times, then the episode is dropped and its group marked incomplete;
+- a reset that refuses the task itself (``env_calls.refuses_task``: an unknown id, a task file
+  that does not validate, an env server's 4xx) is not retried: the episode is dropped at once,
+  counted in ``task_errors``, and the env goes back to the pool;
 - an env step that fails or hangs ends the episode with ``terminated_by="env_error"``: its
   trajectory is kept for logs and metrics; the driver leaves env-error episodes out of groups
   (a group with fewer than two usable episodes carries no gradient).
@@ -35,7 +38,7 @@ from rllib_arpo.core.reward import (
     compute_reward,
 )
 from rllib_arpo.core.trajectory import Step, Termination, Trajectory
-from rllib_arpo.rollout.env_calls import EnvCallError, screenshot_of, start_call
+from rllib_arpo.rollout.env_calls import EnvCallError, refuses_task, screenshot_of, start_call
 from rllib_arpo.rollout.generation import GenerateFn, SpaceFn, TurnRequest
 
 logger = logging.getLogger(__name__)
@@ -65,6 +68,7 @@ class RolloutStats:
     env_errors: int = 0
     env_timeouts: int = 0
     reset_retries: int = 0
+    task_errors: int = 0
     dropped_episodes: int = 0
     incomplete_groups: int = 0
     parse_errors: int = 0
@@ -275,6 +279,9 @@ class GroupRollout:
                     episode.screenshots.append(screenshot_of(observation))
                     episode.instruction = _instruction_of(observation, info, episode.task)
                 except ENV_CALL_ERRORS as problem:
+                    if refuses_task(problem):
+                        self._drop_refused_task(episode, problem, stats)
+                        continue
                     self._record_env_error(episode, problem, stats)
                     still_pending.append((index, episode))
             pending = still_pending
@@ -288,6 +295,24 @@ class GroupRollout:
             episode.done, episode.failed = True, True
             episode.terminated_by = Termination.ENV_ERROR.value
             stats.dropped_episodes += 1
+
+    def _drop_refused_task(
+        self, episode: _Episode, problem: Exception, stats: RolloutStats
+    ) -> None:
+        """The env refused the task itself: drop the episode now (a retry fails the same way) and
+        keep the env, which is healthy."""
+        logger.warning(
+            "dropping episode %s: the env refused task %r (not retried): %s",
+            episode.episode_id,
+            episode.task_id,
+            problem,
+        )
+        episode.env_error = str(problem)
+        self._release_env(episode)
+        episode.done, episode.failed = True, True
+        episode.terminated_by = Termination.ENV_ERROR.value
+        stats.task_errors += 1
+        stats.dropped_episodes += 1
 
     def _step_all(self, live: list[_Episode], stats: RolloutStats) -> None:
         requests = [

@@ -191,3 +191,68 @@ def test_envs_go_back_to_the_family_they_last_ran() -> None:
     assert len(made) == 4
     assert all(len(set(env.families)) == 1 and len(env.families) == 3 for env in made)
     rollout.close()
+
+
+class PickyEnv(TargetEnv):
+    """Refuses task "bad" at reset, as an env refuses an unknown id or an invalid task file."""
+
+    def reset(self, *, seed=None, options=None):
+        if options["task"] == "bad":
+            self.resets += 1
+            raise ValueError("unknown task id 'bad'")
+        return super().reset(seed=seed, options=options)
+
+
+def test_a_refused_task_is_dropped_at_once_and_its_env_kept() -> None:
+    made: list[PickyEnv] = []
+
+    def factory() -> PickyEnv:
+        made.append(PickyEnv())
+        return made[-1]
+
+    settings = RolloutSettings(group_size=2, max_retries=3)
+    rollout = GroupRollout(factory, scripted_generate, space, settings)
+    trajectories, stats = rollout.run(["bad", "a"])
+    assert stats.task_errors == 2 and stats.dropped_episodes == 2 and stats.reset_retries == 0
+    assert stats.env_errors == 0 and stats.incomplete_groups == 1
+    assert sum(env.resets for env in made) == 4  # one reset per episode: nothing retried
+    assert {t.task_id for t in trajectories if t.terminated_by.value != "env_error"} == {"a"}
+    rollout.run(["a"])
+    assert len(made) == 4  # the refusing envs were healthy, and pooled
+
+
+def test_what_counts_as_a_refused_task() -> None:
+    from rllib_arpo.rollout.env_calls import EnvCallError, refuses_task
+
+    def failed(error: BaseException) -> EnvCallError:
+        try:
+            raise EnvCallError(f"{type(error).__name__}: {error}") from error
+        except EnvCallError as problem:
+            return problem
+
+    class Refusal(RuntimeError):  # an env server's 4xx
+        transient = False
+
+    class Flaky(ValueError):  # a 503 that happens to be a ValueError
+        transient = True
+
+    assert refuses_task(failed(ValueError("bad task file")))
+    assert refuses_task(failed(KeyError("unknown MiniWoB task")))
+    assert refuses_task(failed(Refusal("400: bad field")))
+    assert not refuses_task(failed(RuntimeError("VM crashed")))
+    assert not refuses_task(failed(Flaky("service unavailable")))
+    assert not refuses_task(EnvCallError("env call hung for more than 1.0 s", timed_out=True))
+
+
+def test_minidesk_refuses_an_unknown_task_without_retries() -> None:
+    from envs.minidesk.env import MiniDeskEnv
+
+    rollout = GroupRollout(
+        lambda: MiniDeskEnv(screen_size=(112, 112)),
+        scripted_generate,
+        space,
+        RolloutSettings(group_size=2, max_retries=2),
+    )
+    _, stats = rollout.run(["minidesk/no_such_family/grid112/1"])
+    assert stats.task_errors == 2 and stats.reset_retries == 0
+    rollout.close()
