@@ -143,7 +143,7 @@ def test_a_refused_reset_raises_at_once_with_the_servers_message(
     env.close()
 
 
-def test_a_bad_task_in_a_rollout_is_a_recorded_env_error_not_a_stall(monkeypatch, caplog) -> None:
+def test_a_bad_task_in_a_rollout_is_dropped_at_once_not_a_stall(monkeypatch, caplog) -> None:
     from rllib_arpo.core.coords import CoordinateSpace
     from rllib_arpo.rollout.generation import TurnResponse
     from rllib_arpo.rollout.loop import GroupRollout, RolloutSettings
@@ -171,9 +171,11 @@ def test_a_bad_task_in_a_rollout_is_a_recorded_env_error_not_a_stall(monkeypatch
     finally:
         for server in servers:
             server.shutdown()
-    assert sleeps == []  # every try of the bad task failed at once
+    assert sleeps == []  # the server's 400 is final: the client does not back off
     assert stats.dropped_episodes == 2 and stats.incomplete_groups == 1
-    assert stats.env_errors == 2 * (1 + settings.max_retries)
+    # Refused tasks are not retried: no fresh env (server) per try, no env failure counted.
+    assert stats.task_errors == 2 and stats.reset_retries == 0 and stats.env_errors == 0
+    assert len(servers) == 4
     dropped = [t for t in trajectories if t.terminated_by.value == "env_error"]
     assert {t.task_id for t in dropped} == {"minidesk/nope/easy/1"} and len(dropped) == 2
     assert "HTTP 400: bad task: field 'task' = 'minidesk/nope/easy/1'" in caplog.text
