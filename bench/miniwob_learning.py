@@ -1,7 +1,7 @@
 """ARPO on MiniWoB++ in headless Chromium: held-out success before and after RL on tasks the warm
 start never saw demonstrated, against the best fixed click, and where an iteration's time goes.
 
-Usage: python bench/miniwob_learning.py [--seeds 0,1] [--iterations 200] [--eval-episodes 200]
+Usage: python bench/miniwob_learning.py [--seeds 0,1] [--iterations 300] [--eval-episodes 200]
        [--warm-minutes 10] [--runs runs/miniwob] [--docs docs/learning] [--report-only]
 
 One warm start (``rllib_arpo.recipes.miniwob``: the committed MiniDesk warm start, then supervised
@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", default="0,1")
-    parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--iterations", type=int, default=300)
     parser.add_argument("--eval-episodes", type=int, default=200)
     parser.add_argument("--warm-minutes", type=float, default=10.0)
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "miniwob")
