@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from rllib_arpo.recipes.held_out import NOISE_Z, binomial_stderr
+from rllib_arpo.recipes.held_out import NOISE_Z, FamilyScore, change_z
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -80,16 +80,16 @@ def run_seed(args: argparse.Namespace, seed: int) -> dict:
     return json.loads(summary.read_text())
 
 
-def pooled(entries: list[dict]) -> tuple[float, float, int]:
-    """(rate, binomial standard error, episodes) of the episodes of several runs together."""
-    successes = sum(e["successes"] for e in entries)
-    episodes = sum(e["episodes"] for e in entries)
-    return successes / episodes, binomial_stderr(successes / episodes, episodes), episodes
+def pooled(entries: list[dict]) -> FamilyScore:
+    """The episodes of several runs together."""
+    return FamilyScore(
+        "", sum(e["successes"] for e in entries), sum(e["episodes"] for e in entries)
+    )
 
 
-def z_score(a: tuple[float, float, int], b: tuple[float, float, int]) -> float:
-    se = math.hypot(a[1], b[1])
-    return (a[0] - b[0]) / se if se else math.nan
+def figure(score: FamilyScore) -> tuple[float, float, int]:
+    """(rate, binomial standard error, episodes), as the JSON and the table hold a score."""
+    return score.rate, score.stderr, score.episodes
 
 
 def figures(summaries: dict[int, dict]) -> dict:
@@ -102,13 +102,13 @@ def figures(summaries: dict[int, dict]) -> dict:
         after = pooled([s["after"][family] for s in summaries.values()])
         fixed = pooled([first["fixed_click"][family]])
         tasks[family] = {
-            "before": before,
-            "after": after,
+            "before": figure(before),
+            "after": figure(after),
             "after_per_seed": {seed: s["after"][family]["rate"] for seed, s in summaries.items()},
-            "fixed_click": fixed,
+            "fixed_click": figure(fixed),
             "fixed_click_point": first["fixed_click_points"][family],
-            "after_vs_before_z": z_score(after, before),
-            "after_vs_fixed_click_z": z_score(after, fixed),
+            "after_vs_before_z": change_z(before, after),
+            "after_vs_fixed_click_z": change_z(fixed, after),
         }
     parts = list(first["time_split_s"])
     split = {

@@ -221,13 +221,19 @@ def total_score(scores: dict[str, FamilyScore]) -> FamilyScore:
     )
 
 
+def change_z(before: FamilyScore, after: FamilyScore) -> float:
+    """The change from ``before`` to ``after`` in standard errors of the difference,
+    (p_after - p_before) / sqrt(SE_before^2 + SE_after^2); NaN when both errors are 0."""
+    se = math.sqrt(before.stderr**2 + after.stderr**2)
+    return (after.rate - before.rate) / se if se else math.nan
+
+
 def change_verdict(before: FamilyScore, after: FamilyScore) -> str:
     """'+7.0 pts (2.1 SE)' with a plain verdict: within noise unless |change| > ``NOISE_Z`` SE."""
     delta = after.rate - before.rate
-    se = math.sqrt(before.stderr**2 + after.stderr**2)
-    if se == 0:
+    z = change_z(before, after)
+    if math.isnan(z):
         return f"{delta * 100:+.1f} pts"
-    z = delta / se
     verdict = "within noise" if abs(z) <= NOISE_Z else ("better" if z > 0 else "worse")
     return f"{delta * 100:+.1f} pts ({z:+.1f} SE): {verdict}"
 
