@@ -20,7 +20,8 @@ import logging
 import math
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -406,15 +407,7 @@ def _train_on_ray(
     progress: Callable[[str], None],
 ) -> TrainingRun:
     """Step 3 on a local Ray: train, save the checkpoint, export the policy, shut Ray down."""
-    import ray
-
-    from rllib_arpo.registration import register
-
-    disable_local_ray_auth()
-    ray.init(**DEMO_RAY)
-    try:
-        quiet_libraries()  # ray.init installs its own handlers on the "ray" loggers
-        register()
+    with local_ray():
         config = demo_config(settings, warm_path, screen)
         iterations = settings.iterations
         budget = (
@@ -438,9 +431,25 @@ def _train_on_ray(
         algo.save_to_path(out / CHECKPOINT_DIR)
         algo.export_policy(out / POLICY_DIR)
         algo.stop()
+    return TrainingRun(done, seconds, interrupted, history)
+
+
+@contextmanager
+def local_ray() -> Iterator[None]:
+    """A recipe's local Ray (``DEMO_RAY``) with ARPO and the envs registered; shut down on
+    leaving, whatever happened inside."""
+    import ray
+
+    from rllib_arpo.registration import register
+
+    disable_local_ray_auth()
+    ray.init(**DEMO_RAY)
+    try:
+        quiet_libraries()  # ray.init installs its own handlers on the "ray" loggers
+        register()
+        yield
     finally:
         ray.shutdown()
-    return TrainingRun(done, seconds, interrupted, history)
 
 
 def train_arpo(

@@ -377,18 +377,7 @@ def train(
 ) -> tuple[int, float, list[dict[str, float]], dict[str, float]]:
     """Step 3 on a local Ray (``recipes.demo.train_arpo``): (iterations, seconds, history, mean
     time split per iteration)."""
-    import ray
-
-    from rllib_arpo.launch.run import disable_local_ray_auth
-    from rllib_arpo.recipes.demo import (
-        DEMO_RAY,
-        POLICY_DIR,
-        TIME_PARTS,
-        quiet_libraries,
-        time_split,
-        train_arpo,
-    )
-    from rllib_arpo.registration import register
+    from rllib_arpo.recipes.demo import POLICY_DIR, TIME_PARTS, local_ray, time_split, train_arpo
 
     splits: list[dict[str, float]] = []
     ended = [0.0]  # seconds since training began at the end of the last iteration
@@ -402,11 +391,7 @@ def train(
             f"{sum(splits[-1].values()):.1f} s per iteration   "
         )
 
-    disable_local_ray_auth()
-    ray.init(**DEMO_RAY)
-    try:
-        quiet_libraries()
-        register()
+    with local_ray():
         algo, done, seconds, _, history = train_arpo(
             miniwob_config(settings, warm_path),
             out,
@@ -416,8 +401,6 @@ def train(
         )
         algo.export_policy(out / POLICY_DIR)
         algo.stop()
-    finally:
-        ray.shutdown()
     mean = {k: sum(s[k] for s in splits) / max(len(splits), 1) for k in TIME_PARTS}
     return done, seconds, history, mean
 
