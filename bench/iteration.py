@@ -3,9 +3,10 @@
 Usage: python bench/iteration.py [--size 0.2m|1.4m] [--iterations 4] [--env arpo-target|minidesk]
        [--num-env-runners 0|1] [--json PATH]
 
-Prints the median split of an iteration into: rollout work (env resets, generation, env steps), learner
-work (forward/backward/AdamW), weight sync, driver work (replay + advantages, old log-probs) and
-RLlib plumbing (everything else: actor calls, episode conversion, metrics, batch transfer).
+Prints the median split of an iteration (``recipes.demo.time_split``) into: rollout work (env
+resets, generation, env steps), learner work (forward/backward/AdamW), weight sync, driver work
+(replay + advantages, old log-probs) and RLlib plumbing (everything else: actor calls, episode
+conversion, metrics, batch transfer).
 Target (issue 5): plumbing under 10% of the iteration. Then the replay memory per stored
 screenshot against the reference's fp32 processed pixel tensors (ratio; target >= 50x).
 ``--json PATH`` also writes these figures (ms and share per part, the replay bytes) to PATH.
