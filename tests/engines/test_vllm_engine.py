@@ -114,11 +114,14 @@ def test_a_lora_adapter_is_served_as_a_new_version(tiny_pair) -> None:
         assert np.abs(trainer_logp(base, shots, responses) - sampler).max() < 2e-3
         engine.update_weights(WeightUpdate(1, adapter, adapter_only=True))
         shots, responses, sampler = two_turns(engine)
-        # vLLM's LoRA kernels add more rounding than its plain layers (max ~6e-3 measured);
-        # the base model is much further away: the adapter is what vLLM serves.
-        to_learner = np.abs(trainer_logp(learner, shots, responses) - sampler).max()
-        to_base = np.abs(trainer_logp(base, shots, responses) - sampler).max()
-        assert to_learner < 1e-2 and to_base > 5 * to_learner, (to_learner, to_base)
+        # vLLM's LoRA path adds more rounding than its plain layers: per token the mean |delta|
+        # measured 1.3-2.3e-3, with single tokens up to 2e-2 (plain layers: max < 2e-3). The
+        # mean is the steady figure; the base model is two orders further away, so the adapter
+        # is what vLLM serves.
+        to_learner = np.abs(trainer_logp(learner, shots, responses) - sampler)
+        to_base = np.abs(trainer_logp(base, shots, responses) - sampler)
+        assert to_learner.mean() < 5e-3 and to_learner.max() < 5e-2, to_learner
+        assert to_base.mean() > 20 * to_learner.mean(), (to_base.mean(), to_learner.mean())
         engine.update_weights(WeightUpdate(2, adapter, adapter_only=True))  # replaces v1
         assert engine.generate([TurnRequest("x", [screen(6)], [])])[0].weight_version == 2
     finally:
