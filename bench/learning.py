@@ -2,18 +2,18 @@
 
 Usage: python bench/learning.py [--seeds 0,1,2] [--variants arpo,grpo] [--iterations 300 |
        --minutes M] [--eval-episodes 200] [--runs runs/learning] [--docs docs/learning]
-       [--variant NAME="DEMO FLAGS"]... [--fresh] [--report-only]
+       [--variant NAME="DEMO FLAGS"]... [--fresh] [--report-only] [--name study]
 
 Each run is README command 1's `arpo demo` from the committed warm start
 (`--warmstart rllib_arpo/assets/warmstart-1.4m-grid112 --seed S`, `--no-replay` for GRPO), one
-after another (a run uses both cores), each in its own process, its log in `RUNS/NAME-sS/demo.log`.
+after another (a run uses both cores), each in its own process, its log in `RUNS/VARIANT-sS/demo.log`.
 A run whose `summary.json` exists is reused (`--fresh` reruns it), so an interrupted study goes on
 where it stopped. `--variant NAME="FLAGS"` adds a variant: the demo with extra flags (a lever).
 Runs stop after a number of iterations (the same rollouts for every variant: 300 x 4 groups x 8
 episodes = 9,600), not a time budget, so what they learn does not depend on what else the box was
 doing; the wall time they report does (an idle box: ARPO ~6 min, GRPO ~3 min).
 
-Writes `DOCS/study.md` (the table), `DOCS/study.json` (every figure) and `DOCS/study.png` (held-out
+Writes `DOCS/NAME.md` (`--name`, default `study`: the table), `DOCS/NAME.json` (every figure) and `DOCS/NAME.png` (held-out
 and sampled success against trained trajectories, every seed). The table, per variant and family:
 held-out greedy success before and after (mean over seeds, the standard error of the pooled
 episodes, each seed), the best fixed click on the same held-out episodes, and whether `after`
@@ -294,6 +294,9 @@ def main() -> None:
     parser.add_argument("--docs", type=Path, default=REPO / "docs" / "learning")
     parser.add_argument("--fresh", action="store_true", help="rerun runs that have a summary")
     parser.add_argument("--report-only", action="store_true", help="only runs already done")
+    parser.add_argument(
+        "--name", default="study", help="the files' stem: DOCS/NAME.md, NAME.json, NAME.png"
+    )
     args = parser.parse_args()
 
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -321,8 +324,8 @@ def main() -> None:
     text = "\n".join([header(run_minutes), "", table(figures), "", FOOTNOTE])
     print(text)
     args.docs.mkdir(parents=True, exist_ok=True)
-    (args.docs / "study.md").write_text(text + "\n")
-    (args.docs / "study.json").write_text(
+    (args.docs / f"{args.name}.md").write_text(text + "\n")
+    (args.docs / f"{args.name}.json").write_text(
         json.dumps(
             {
                 "figures": figures,
@@ -332,8 +335,8 @@ def main() -> None:
             indent=2,
         )
     )
-    plot(summaries, args.docs / "study.png")
-    print(f"wrote {args.docs / 'study.md'}, study.json, study.png")
+    plot(summaries, args.docs / f"{args.name}.png")
+    print(f"wrote {args.docs / args.name}.md, .json and .png")
 
 
 if __name__ == "__main__":
