@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from rllib_arpo.policy.architectures import ATTN_IMPLEMENTATIONS, SUPPORTED_MODEL_TYPES
+from rllib_arpo.policy.cpu_inference import patch_embedding_as_matmul
 from rllib_arpo.policy.lora import LoraSpec, check_quantization
 
 if TYPE_CHECKING:
@@ -268,6 +269,7 @@ def load_policy(
         model.to(target)
     if target.type == "cpu":
         disable_bnb_cpu_repacking(model)
+        patch_embedding_as_matmul(model)  # oneDNN's bf16 Conv3d is ~90x slower (cpu_inference)
     _dropout_off(model)
     peft_model = None
     if lora is not None:

@@ -230,3 +230,21 @@ def test_real_uitars_file_layout_loads(tiny_dir, tmp_path, policy, screenshot):
         [TrajectoryInput("Click OK.", request.screenshots, [result.token_ids])]
     )
     assert (out.flat_logp().detach() - torch.tensor(result.logprobs)).abs().max() < 1e-5
+
+
+def test_a_cpu_policy_embeds_patches_by_one_matmul(policy, screenshot) -> None:
+    """The vision tower's non-overlapping Conv3d runs as a matmul on a CPU (oneDNN's bf16 Conv3d
+    is ~90x slower): same output as the convolution, same parameters and checkpoint names."""
+    from rllib_arpo.policy.cpu_inference import MatmulPatchConv3d, patch_embedding_as_matmul
+
+    conv = policy.model.model.visual.patch_embed.proj
+    assert type(conv) is MatmulPatchConv3d  # swapped at load
+    patches = torch.randn(7, *conv.weight.shape[1:])  # (patches, C, T, P, P)
+    with torch.no_grad():
+        expected = torch.nn.functional.conv3d(patches, conv.weight, conv.bias, stride=conv.stride)
+        assert torch.allclose(conv(patches), expected, atol=1e-5)
+    assert "model.visual.patch_embed.proj.weight" in policy.model.state_dict()
+
+    overlapping = torch.nn.Conv3d(3, 4, kernel_size=3, stride=1)  # not a patch embedding
+    assert patch_embedding_as_matmul(torch.nn.Sequential(overlapping)) == 0
+    assert type(overlapping) is torch.nn.Conv3d
