@@ -6,15 +6,16 @@ Usage: python bench/learning.py [--seeds 0,1,2] [--variants arpo,grpo] [--iterat
 
 Each run is README command 1's `arpo demo` from the committed warm start
 (`--warmstart rllib_arpo/assets/warmstart-1.4m-grid112 --seed S`, `--no-replay` for GRPO), one
-after another (a run uses both cores), each in its own process, its log in `RUNS/VARIANT-sS/demo.log`.
-A run whose `summary.json` exists is reused (`--fresh` reruns it), so an interrupted study goes on
-where it stopped. `--variant NAME="FLAGS"` adds a variant: the demo with extra flags (a lever).
+after another (a run uses both cores), each in its own process, its log in
+`RUNS/VARIANT-sS/demo.log`. A run whose `summary.json` exists is reused (`--fresh` reruns it), so
+an interrupted study goes on where it stopped. `--variant NAME="FLAGS"` adds a variant: the demo with extra flags (a lever).
 Runs stop after a number of iterations (the same rollouts for every variant: 300 x 4 groups x 8
 episodes = 9,600), not a time budget, so what they learn does not depend on what else the box was
 doing; the wall time they report does (an idle box: ARPO ~6 min, GRPO ~3 min).
 
-Writes `DOCS/NAME.md` (`--name`, default `study`: the table), `DOCS/NAME.json` (every figure) and `DOCS/NAME.png` (held-out
-and sampled success against trained trajectories, every seed). The table, per variant and family:
+Writes `DOCS/NAME.md` (the table; NAME is `--name`, default `study`), `DOCS/NAME.json` (every
+figure) and `DOCS/NAME.png` (held-out and sampled success against trained trajectories, every
+seed). The table, per variant and family:
 held-out greedy success before and after (mean over seeds, the standard error of the pooled
 episodes, each seed), the best fixed click on the same held-out episodes, and whether `after`
 clears the fixed click by 2 standard errors; per variant: iterations, iterations without an
