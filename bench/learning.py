@@ -8,7 +8,8 @@ Each run is README command 1's `arpo demo` from the committed warm start
 (`--warmstart rllib_arpo/assets/warmstart-1.4m-grid112 --seed S`, `--no-replay` for GRPO), one
 after another (a run uses both cores), each in its own process, its log in
 `RUNS/VARIANT-sS/demo.log`. A run whose `summary.json` exists is reused (`--fresh` reruns it), so
-an interrupted study goes on where it stopped. `--variant NAME="FLAGS"` adds a variant: the demo with extra flags (a lever).
+an interrupted study goes on where it stopped. `--variant NAME="FLAGS"` adds a variant: the demo
+with extra flags (a lever).
 Runs stop after a number of iterations (the same rollouts for every variant: 300 x 4 groups x 8
 episodes = 9,600), not a time budget, so what they learn does not depend on what else the box was
 doing; the wall time they report does (an idle box: ARPO ~6 min, GRPO ~3 min).
