@@ -41,7 +41,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.run_all import cpu_model  # noqa: E402  (one reader of the CPU's name)
+from bench.run_all import cpu_model, reproducing_command  # noqa: E402
 from rllib_arpo.recipes.held_out import binomial_stderr  # noqa: E402
 
 WARMSTART = REPO / "rllib_arpo" / "assets" / "warmstart-1.4m-grid112"
@@ -206,18 +206,12 @@ FOOTNOTE = (
 )
 
 
-def study_command() -> str:
-    """This study's command line (without ``--report-only``, which only redraws it)."""
-    flags = [a for a in sys.argv[1:] if a != "--report-only"]
-    return shlex.join(["python", "bench/learning.py", *flags])
-
-
 def header(run_minutes: float) -> str:
     """Date, machine and how the table was made."""
     cpu = cpu_model()
     return (
         f"Learning study, {time.strftime('%Y-%m-%d')}, {cpu}, {os.cpu_count()} cores: "
-        f"`{study_command()}` ({run_minutes:.0f} min of runs)."
+        f"`{reproducing_command('bench/learning.py')}` ({run_minutes:.0f} min of runs)."
     )
 
 

@@ -21,13 +21,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shlex
 import sys
 from pathlib import Path
 
-from rllib_arpo.recipes.held_out import NOISE_Z, FamilyScore, change_z
-
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.run_all import reproducing_command  # noqa: E402
+from rllib_arpo.recipes.held_out import NOISE_Z, FamilyScore, change_z  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -201,8 +202,7 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     summaries = {seed: run_seed(args, seed) for seed in seeds}
     figs = figures(summaries)
-    flags = [a for a in sys.argv[1:] if a != "--report-only"]
-    command = shlex.join(["python", "bench/miniwob_learning.py", *flags])
+    command = reproducing_command("bench/miniwob_learning.py")
     text = report(figs, seeds, command, run_minutes(summaries))
     args.docs.mkdir(parents=True, exist_ok=True)
     (args.docs / "miniwob.md").write_text(text)

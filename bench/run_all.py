@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -285,6 +286,13 @@ def rows_of(benchmark: Benchmark, outcome: Outcome, log_name: str) -> list[Row]:
 
 
 # ------------------------------------------------------------------------------ the output
+
+
+def reproducing_command(script: str) -> str:
+    """``python SCRIPT FLAGS`` of this process, without ``--report-only`` (which only redraws a
+    table): the command a study's table names as the one that made it."""
+    flags = [a for a in sys.argv[1:] if a != "--report-only"]
+    return shlex.join(["python", script, *flags])
 
 
 def cpu_model() -> str:
