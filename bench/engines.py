@@ -186,7 +186,6 @@ def part_sync(checkpoint: Path, dtype: str) -> dict:
 
     source = load_policy(checkpoint, dtype=dtype)
     full = WeightUpdate(1, source.get_state())
-    del source
     out = {}
     for kind in ("hf", "vllm"):
         engine = build_engine_for(kind, checkpoint, dtype)
@@ -196,6 +195,8 @@ def part_sync(checkpoint: Path, dtype: str) -> dict:
             engine.close()
             del engine
         out[f"{kind} full"] = {"seconds": seconds, "bytes": full.nbytes()}
+    out["vllm full, gloo broadcast"] = broadcast_sync(checkpoint, dtype, source)
+    del source
     lora = LoraSpec(r=64, alpha=128)
     learner = load_policy(checkpoint, dtype=dtype, lora=lora)
     adapter = WeightUpdate(1, learner.get_state(), adapter_only=True)
@@ -227,10 +228,50 @@ def part_sync(checkpoint: Path, dtype: str) -> dict:
         }
     for label, figures in out.items():
         print(
-            f"  {label:<22} {figures['bytes'] / 1e6:10.1f} MB  {figures['seconds']:7.3f} s",
+            f"  {label:<27} {figures['bytes'] / 1e6:10.1f} MB  {figures['seconds']:7.3f} s",
             flush=True,
         )
     return out
+
+
+def broadcast_sync(checkpoint: Path, dtype: str, learner) -> dict:
+    """Full weights by vLLM's RL weight transfer over gloo (``vllm_transfer``): the learner's
+    live tensors broadcast into the engine's worker, which reloads them layer by layer."""
+    import socket
+
+    from rllib_arpo.policy.generate import SamplingParams
+    from rllib_arpo.rollout.engines import EngineSettings, build_engine
+    from rllib_arpo.rollout.engines.vllm_transfer import (
+        LocalClient,
+        StateSource,
+        open_trainer_endpoint,
+    )
+
+    engine = build_engine(
+        EngineSettings(
+            kind="vllm",
+            checkpoint_path=str(checkpoint),
+            sampling=SamplingParams(max_new_tokens=8),
+            dtype=dtype,
+            seed=0,
+            weight_transfer="gloo",
+        )
+    )
+    try:
+        client = LocalClient(engine)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        source = StateSource(lambda: learner.get_state(live=True))
+        join_s, sender = timed(
+            lambda: open_trainer_endpoint("gloo", "127.0.0.1", port, 2, client, source)
+        )
+        client.version = 1
+        seconds, _ = timed(sender.send_weights)
+    finally:
+        engine.close()
+        del engine
+    return {"seconds": seconds, "bytes": source.nbytes(), "join_s": join_s}
 
 
 # ------------------------------------------------------------------------------ 4. mismatch

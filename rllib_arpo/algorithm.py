@@ -166,6 +166,13 @@ class ARPO(Algorithm):
                 config.num_cpus_per_engine,
                 config.num_gpus_per_engine,
             )
+            if config.weight_transfer != "object_store":
+                client = self.engines.transfer_client()
+                backend = config.weight_transfer
+                on_rank_zero(
+                    self.learner_group,
+                    lambda learner: learner.open_weight_transfer(backend, client) or True,
+                )
             if self._restored_before_engines:  # restore_from_path inside RLlib's setup
                 self._push_restored_weights()
         self.last_sampled_trajectory: Trajectory | None = None
@@ -216,9 +223,7 @@ class ARPO(Algorithm):
         """The learners' weights become the next version on every engine actor."""
         from rllib_arpo.engine_actors import batch_metrics
 
-        state = learner_policy_state(self.learner_group)
-        nbytes = self.engines.sync(state, self._weights_version + 1)
-        self._weights_version = self.engines.version
+        nbytes = self._push_weights(self._weights_version + 1)
         for key, value in {
             M.SYNC_BYTES: float(nbytes),
             M.SYNC_WEIGHT_VERSION: float(self._weights_version),
@@ -429,9 +434,18 @@ class ARPO(Algorithm):
 
     def _push_restored_weights(self) -> None:
         """The restored learners' weights go to the engines, under the version they had."""
-        state = learner_policy_state(self.learner_group)
-        self.engines.sync(state, max(self._weights_version, self.engines.version))
+        self._push_weights(max(self._weights_version, self.engines.version))
+
+    def _push_weights(self, version: int) -> int:
+        """The learners' weights, served by every engine as ``version``: through the object
+        store, or broadcast by learner rank 0 (``weight_transfer``). Returns the bytes moved."""
+        if self.config.weight_transfer == "object_store":
+            nbytes = self.engines.sync(learner_policy_state(self.learner_group), version)
+        else:
+            nbytes = on_rank_zero(self.learner_group, lambda learner: learner.send_weights(version))
+            self.engines.confirm(version)
         self._weights_version = self.engines.version
+        return nbytes
 
     @override(Algorithm)
     def cleanup(self) -> None:

@@ -34,7 +34,7 @@ from rllib_arpo.core.values import (
 from rllib_arpo.policy.architectures import ATTN_IMPLEMENTATIONS
 from rllib_arpo.policy.generate import SamplingParams
 from rllib_arpo.policy.paths import resolve_policy_path
-from rllib_arpo.rollout.engines import ENGINE_KINDS, EngineSettings
+from rllib_arpo.rollout.engines import ENGINE_KINDS, WEIGHT_TRANSFERS, EngineSettings
 from rllib_arpo.rollout.loop import RolloutSettings
 from rllib_arpo.rollout.tasks import TASK_ORDERS
 
@@ -79,6 +79,7 @@ ARPO_FIELDS = (
     "num_cpus_per_engine",
     "engine_max_batch",
     "engine_options",
+    "weight_transfer",
     "tis_cap",
     # reward and loss
     "format_penalty_weight",
@@ -138,6 +139,7 @@ FIELD_RULES: dict[str, Rule] = {
     "num_gpus_per_engine": NON_NEGATIVE,
     "num_cpus_per_engine": NON_NEGATIVE,
     "engine_max_batch": int_at_least(1),
+    "weight_transfer": one_of(WEIGHT_TRANSFERS),
     "format_penalty_weight": NON_NEGATIVE,
     "clip_ratio_low": in_range(0, 1, low_open=True, high_open=True),
     "clip_ratio_high": POSITIVE,
@@ -211,6 +213,7 @@ class ARPOConfig(AlgorithmConfig):
         self.num_cpus_per_engine = 1.0
         self.engine_max_batch = 64
         self.engine_options: dict[str, Any] = {}
+        self.weight_transfer = "object_store"
         self.tis_cap: float | None = None
         # Reward and loss.
         self.format_penalty_weight = FORMAT_PENALTY_WEIGHT
@@ -287,6 +290,7 @@ class ARPOConfig(AlgorithmConfig):
         num_cpus_per_engine: float | None = NotProvided,
         engine_max_batch: int | None = NotProvided,
         engine_options: dict | None = NotProvided,
+        weight_transfer: str | None = NotProvided,
         tis_cap: float | None = NotProvided,
         format_penalty_weight: float | None = NotProvided,
         clip_ratio_low: float | None = NotProvided,
@@ -363,6 +367,12 @@ class ARPOConfig(AlgorithmConfig):
                 all env runners that arrive together share a call.
             engine_options: Extra engine arguments (vllm: ``vllm.LLM(...)`` keyword arguments
                 such as ``gpu_memory_utilization`` or ``max_model_len``).
+            weight_transfer: How the learners' full weights reach the engines after an update:
+                "object_store" (the driver reads learner rank 0's weights and every engine
+                loads the one copy; any engine, one node for vllm) or a broadcast from learner
+                rank 0 into every vLLM worker (vLLM's RL weight transfer,
+                ``rollout.engines.vllm_transfer``): "nccl" on GPUs, "gloo" on CPUs. LoRA
+                adapters always go through the object store (they are small).
             tis_cap: C of truncated importance sampling: each fresh token's loss is weighted
                 by min(exp(trainer old logp - sampler logp), C) (``core.mismatch``). None = off.
                 Mismatch metrics are logged whenever old log-probs are recomputed.
@@ -539,6 +549,7 @@ class ARPOConfig(AlgorithmConfig):
             tensor_parallel_size=max(1, int(self.num_gpus_per_engine)),
             seed=self.seed,
             options=dict(self.engine_options),
+            weight_transfer=self.weight_transfer,
         )
 
     @override(AlgorithmConfig)
@@ -588,6 +599,19 @@ class ARPOConfig(AlgorithmConfig):
                 "engine='openai' serves fixed weights (a server started elsewhere) and cannot "
                 "follow training: use it with `arpo eval --policy http://...`; train with "
                 "engine='hf' or 'vllm'",
+            ),
+            (
+                self.weight_transfer == "object_store"
+                or (self.engine == "vllm" and self.num_engines >= 1 and self.lora_rank == 0),
+                f"weight_transfer={self.weight_transfer!r} broadcasts full weights into vLLM "
+                "engines: it needs engine='vllm', num_engines >= 1 and no LoRA (lora_rank=0; "
+                "adapters go through the object store)",
+            ),
+            (
+                self.weight_transfer != "nccl"
+                or (self.num_gpus_per_engine > 0 and self.num_gpus_per_learner > 0),
+                "weight_transfer='nccl' broadcasts between GPUs: set num_gpus_per_engine > 0 "
+                "and learners on GPUs (num_gpus_per_learner > 0); on CPUs use 'gloo'",
             ),
             (
                 self.tis_cap is None or (is_number(self.tis_cap) and self.tis_cap > 0),

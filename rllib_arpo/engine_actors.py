@@ -8,6 +8,9 @@
   version, and a sync waits for the batch in flight.
 - ``EnginePool``: the driver's handle on N actors: spreads runners over them, pushes weights to
   all of them (one object-store copy), and collects their batching counters.
+- ``TransferClient``: the engines as the learner sees them in a collective transfer
+  (``rollout.engines.vllm_transfer``): vLLM's four-method weight-sync control plane, fanned out
+  to every engine actor, each engine's workers at their own ranks of the learner's group.
 - ``engine_bundles``: the actors' resources, which ``ARPO.default_resource_request`` adds to the
   trial's placement group beside the learners and the (CPU-only) env runners.
 """
@@ -56,6 +59,7 @@ class EngineActor:
         self._queue: list[_Pending] = []
         self._draining: asyncio.Task | None = None
         self._log: list[BatchLog] = []
+        self._weights = asyncio.Lock()  # held by a batch, or by a transfer from start to finish
 
     def ready(self) -> int:
         """The served weight version (returns once the engine has loaded)."""
@@ -83,9 +87,8 @@ class EngineActor:
                 size += len(item.requests)
             flat = [r for item in batch for r in item.requests]
             try:
-                responses = await asyncio.get_running_loop().run_in_executor(
-                    self._worker, self.engine.generate, flat
-                )
+                async with self._weights:
+                    responses = await self._on_engine_thread(self.engine.generate, flat)
             except Exception as error:  # noqa: BLE001 - handed to every caller of the batch
                 for item in batch:
                     if not item.future.done():
@@ -97,11 +100,37 @@ class EngineActor:
                 item.future.set_result(responses[cursor : cursor + len(item.requests)])
                 cursor += len(item.requests)
 
+    async def _on_engine_thread(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._worker, fn, *args)
+
     async def update_weights(self, update: WeightUpdate) -> int:
         """Loads ``update`` after the batch in flight (same worker thread); returns the version."""
-        await asyncio.get_running_loop().run_in_executor(
-            self._worker, self.engine.update_weights, update
-        )
+        async with self._weights:
+            await self._on_engine_thread(self.engine.update_weights, update)
+        return self.engine.weight_version
+
+    # A collective transfer, driven by the learner through ``TransferClient``: no batch runs
+    # from ``start_weight_transfer`` until ``finish_weight_transfer``.
+
+    async def join_weight_transfer(self, init_info: dict[str, Any]) -> None:
+        await self._on_engine_thread(self.engine.join_weight_transfer, init_info)
+
+    async def start_weight_transfer(self, version: int) -> None:
+        await self._weights.acquire()  # after the batch in flight
+        try:
+            await self._on_engine_thread(self.engine.start_weight_transfer, version)
+        except BaseException:
+            self._weights.release()
+            raise
+
+    async def receive_weights(self, update_info: dict[str, Any]) -> None:
+        await self._on_engine_thread(self.engine.receive_weights, update_info)
+
+    async def finish_weight_transfer(self, version: int) -> int:
+        try:
+            await self._on_engine_thread(self.engine.finish_weight_transfer, version)
+        finally:
+            self._weights.release()
         return self.engine.weight_version
 
     def take_batch_log(self) -> list[BatchLog]:
@@ -146,6 +175,18 @@ class EnginePool:
         self.handles = [remote.remote(settings) for _ in range(num_engines)]
         self.version = min(ray.get([h.ready.remote() for h in self.handles]))
         self.adapter_only = bool(settings.lora)
+        self.workers_per_engine = settings.tensor_parallel_size
+
+    def transfer_client(self) -> TransferClient:
+        """The engines as the learner reaches them in a collective transfer."""
+        return TransferClient(self.handles, self.workers_per_engine)
+
+    def confirm(self, version: int) -> None:
+        """After a transfer the learner drove: every engine serves ``version``."""
+        versions = ray.get([h.ready.remote() for h in self.handles])
+        if any(v != version for v in versions):
+            raise RuntimeError(f"engines serve versions {versions} after a sync to {version}")
+        self.version = version
 
     def sync(self, tensors: dict[str, Any], version: int) -> int:
         """Pushes the learners' weights to every engine; returns the bytes each engine got."""
@@ -172,6 +213,50 @@ class EnginePool:
                 logger.debug("closing an engine failed", exc_info=True)
             ray.kill(handle)
         self.handles = []
+
+
+class TransferClient:
+    """vLLM's ``VLLMWeightSyncClient`` protocol over engine actors (used inside the learner).
+
+    vLLM's trainer engines drive one engine at worker ranks from 1; engine i's workers take
+    ranks ``1 + i * workers_per_engine`` on, so N engines share the learner's one group.
+    ``version`` is what the next ``finish_weight_update`` serves (vLLM's trainer engine calls
+    it without one).
+
+    Args:
+        handles: The engine actors.
+        workers_per_engine: vLLM workers of one engine (its tensor-parallel size).
+    """
+
+    def __init__(self, handles: list[Any], workers_per_engine: int) -> None:
+        self.handles = list(handles)
+        self.workers_per_engine = workers_per_engine
+        self.version = 0
+
+    @property
+    def world_size(self) -> int:
+        """The learner plus every engine's workers."""
+        return 1 + len(self.handles) * self.workers_per_engine
+
+    def init_weight_transfer_engine(self, init_info: dict[str, Any]) -> None:
+        first = int(init_info["rank_offset"])
+        ray.get(
+            [
+                handle.join_weight_transfer.remote(
+                    {**init_info, "rank_offset": first + i * self.workers_per_engine}
+                )
+                for i, handle in enumerate(self.handles)
+            ]
+        )
+
+    def start_weight_update(self) -> None:
+        ray.get([h.start_weight_transfer.remote(self.version) for h in self.handles])
+
+    def update_weights(self, update_info: Any) -> None:
+        ray.get([h.receive_weights.remote(update_info) for h in self.handles])
+
+    def finish_weight_update(self, weight_version: str | None = None) -> None:
+        ray.get([h.finish_weight_transfer.remote(self.version) for h in self.handles])
 
 
 def batch_metrics(log: list[BatchLog]) -> dict[str, float]:

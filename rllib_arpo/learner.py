@@ -112,6 +112,40 @@ class ARPOTorchLearner(TorchLearner):
             )
         return [r.flat_logp().float().cpu().numpy() for r in results]
 
+    # ------------------------------------------------------------------------------ weight transfer
+
+    def open_weight_transfer(
+        self, backend: str, client: Any, module_id: str = "default_policy"
+    ) -> None:
+        """Join the engines' workers in one process group, this learner at rank 0
+        (``rollout.engines.vllm_transfer``; rank 0 of data-parallel learners only)."""
+        import socket
+
+        import ray
+
+        from rllib_arpo.rollout.engines.vllm_transfer import StateSource, open_trainer_endpoint
+
+        policy = self._policy(module_id)
+        with socket.socket() as probe:  # a free port for the group's rendezvous store
+            probe.bind(("", 0))
+            port = probe.getsockname()[1]
+        self._transfer = open_trainer_endpoint(
+            backend,
+            ray.util.get_node_ip_address(),
+            port,
+            client.world_size,
+            client,
+            StateSource(lambda: policy.get_state(live=True)),
+        )
+
+    def send_weights(self, version: int) -> int:
+        """Broadcast the live weights to every engine as ``version``; returns the bytes sent."""
+        self._transfer.client.version = version
+        self._transfer.send_weights()
+        return sum(
+            m.dtype.itemsize * int(np.prod(m.shape)) for m in self._transfer.source.metadata()
+        )
+
     # ------------------------------------------------------------------------------ update
 
     @override(TorchLearner)

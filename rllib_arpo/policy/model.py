@@ -521,13 +521,19 @@ class Policy:
         """Parameters the optimizer updates (only the adapters when LoRA is on)."""
         return [p for p in self.model.parameters() if p.requires_grad]
 
-    def get_state(self, adapter_only: bool | None = None) -> dict[str, torch.Tensor]:
+    def get_state(
+        self, adapter_only: bool | None = None, live: bool = False
+    ) -> dict[str, torch.Tensor]:
         """Weights as torch tensors on CPU (bf16 kept as bf16).
 
         Args:
             adapter_only: Only the LoRA tensors; default True when LoRA is on. This is what a
                 weight sync to rollout workers needs.
+            live: The full weights themselves, on the model's device, not copies: what a
+                collective broadcast (``rollout.engines.vllm_transfer``) sends in place.
         """
+        if live:
+            return {k: v.detach() for k, v in self.model.state_dict().items()}
         if adapter_only is None:
             adapter_only = self.lora is not None
         if adapter_only:

@@ -95,6 +95,16 @@ def test_settings_from_the_config_match_the_learners() -> None:
         ({"engine": "sglang"}, "engine"),
         ({"tis_cap": 0}, "tis_cap"),
         ({"num_engines": -1}, "num_engines"),
+        ({"weight_transfer": "rdma"}, "weight_transfer"),
+        ({"weight_transfer": "gloo"}, "engine='vllm', num_engines >= 1"),  # hf engine
+        (
+            {"weight_transfer": "gloo", "engine": "vllm", "num_engines": 1, "lora_rank": 8},
+            "no LoRA",
+        ),
+        (
+            {"weight_transfer": "nccl", "engine": "vllm", "num_engines": 1},  # CPU engines
+            "on CPUs use 'gloo'",
+        ),
     ],
 )
 def test_bad_engine_settings_are_refused_by_name(overrides, message) -> None:
@@ -102,6 +112,18 @@ def test_bad_engine_settings_are_refused_by_name(overrides, message) -> None:
 
     problem = ARPOConfig().training(**overrides).find_problem()
     assert problem is not None and message in problem
+
+
+def test_a_broadcast_transfer_between_gpus_is_accepted_and_reaches_the_engines() -> None:
+    from rllib_arpo.config import ARPOConfig
+
+    config = (
+        ARPOConfig()
+        .training(engine="vllm", num_engines=2, num_gpus_per_engine=1, weight_transfer="nccl")
+        .learners(num_learners=1, num_gpus_per_learner=1)
+    )
+    assert config.find_problem() is None
+    assert config.engine_settings().weight_transfer == "nccl"
 
 
 def test_weight_update_bytes_count_bf16_as_two() -> None:

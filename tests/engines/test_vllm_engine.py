@@ -126,3 +126,44 @@ def test_a_lora_adapter_is_served_as_a_new_version(tiny_pair) -> None:
         assert engine.generate([TurnRequest("x", [screen(6)], [])])[0].weight_version == 2
     finally:
         engine.close()
+
+
+def test_full_weights_broadcast_from_the_learner_land_in_every_worker(tiny_pair) -> None:
+    """vLLM's RL weight transfer over gloo (``vllm_transfer``): the learner joins the workers'
+    group at rank 0 and broadcasts its live tensors; the engine then samples from them."""
+    import socket
+
+    from rllib_arpo.rollout.engines.vllm_transfer import (
+        LocalClient,
+        StateSource,
+        open_trainer_endpoint,
+    )
+
+    engine = build_engine(
+        EngineSettings(
+            kind="vllm",
+            checkpoint_path=str(tiny_pair[0]),
+            sampling=SamplingParams(max_new_tokens=24),
+            seed=0,
+            weight_transfer="gloo",
+        )
+    )
+    try:
+        before, after = load_policy(tiny_pair[0]), load_policy(tiny_pair[1])
+        client = LocalClient(engine)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        source = StateSource(lambda: after.get_state(live=True))
+        sender = open_trainer_endpoint("gloo", "127.0.0.1", port, 2, client, source)
+        client.version = 1
+        sender.send_weights()
+        assert engine.weight_version == 1
+        shots, responses, sampler = two_turns(engine)
+        assert np.abs(trainer_logp(after, shots, responses) - sampler).max() < 2e-3
+        assert np.abs(trainer_logp(before, shots, responses) - sampler).max() > 0.1
+        client.version = 0
+        with pytest.raises(ValueError, match="older than the version served"):
+            sender.send_weights()
+    finally:
+        engine.close()

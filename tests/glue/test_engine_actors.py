@@ -13,7 +13,7 @@ import pytest
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
 
-def engine_config(policy_dir, engine: str):
+def engine_config(policy_dir, engine: str, weight_transfer: str = "object_store"):
     from rllib_arpo.config import ARPOConfig
 
     return (
@@ -32,6 +32,7 @@ def engine_config(policy_dir, engine: str):
             engine=engine,
             num_engines=1,
             num_cpus_per_engine=1,
+            weight_transfer=weight_transfer,
         )
         .env_runners(num_env_runners=2, num_cpus_per_env_runner=1)
         .learners(num_learners=0)
@@ -66,13 +67,20 @@ def learner_state(algo) -> dict:
     return learner_policy_state(algo.learner_group)
 
 
-@pytest.mark.parametrize("engine", ["hf", pytest.param("vllm", marks=pytest.mark.vllm)])
+@pytest.mark.parametrize(
+    "engine, transfer",
+    [
+        ("hf", "object_store"),
+        pytest.param("vllm", "object_store", marks=pytest.mark.vllm),
+        pytest.param("vllm", "gloo", marks=pytest.mark.vllm),  # broadcast from the learner
+    ],
+)
 def test_two_cpu_runners_share_one_engine_that_follows_the_learner(
-    engine_cluster, target_policy_dir, engine
+    engine_cluster, target_policy_dir, engine, transfer
 ) -> None:
     import ray
 
-    algo = engine_config(target_policy_dir, engine).build_algo()
+    algo = engine_config(target_policy_dir, engine, transfer).build_algo()
     try:
         # Env runners hold no weights: no module, no checkpoint component.
         assert algo.env_runner_group.foreach_env_runner(
@@ -114,16 +122,20 @@ def test_the_runners_are_cpu_only_and_the_engine_bundle_is_requested() -> None:
     assert bundles[1:3] == [{"CPU": 1.0}, {"CPU": 1.0}]  # the two env runners: no GPU
 
 
+@pytest.mark.parametrize(
+    "engine, transfer",
+    [("hf", "object_store"), pytest.param("vllm", "gloo", marks=pytest.mark.vllm)],
+)
 def test_a_restored_run_serves_the_restored_weights_under_their_version(
-    engine_cluster, target_policy_dir, tmp_path
+    engine_cluster, target_policy_dir, tmp_path, engine, transfer
 ) -> None:
     import ray
 
-    config = engine_config(target_policy_dir, "hf")
+    config = engine_config(target_policy_dir, engine, transfer)
     algo = config.build_algo()
     try:
         algo.train()
-        saved = expected_sums(learner_state(algo), "hf")
+        saved = expected_sums(learner_state(algo), engine)
         algo.save_to_path(str(tmp_path / "checkpoint"))
     finally:
         algo.stop()
@@ -132,7 +144,10 @@ def test_a_restored_run_serves_the_restored_weights_under_their_version(
         restored.restore_from_path(str(tmp_path / "checkpoint"))
         assert restored.engines.version == 1
         own = ray.get(restored.engines.handles[0].parameter_sums.remote())
-        assert {k: own[k] for k in saved} == pytest.approx(saved, rel=1e-6, abs=1e-6)
+        checked = [name for name in own if name in saved]
+        assert len(checked) >= (len(saved) if engine == "hf" else 10)
+        for name in checked:
+            assert own[name] == pytest.approx(saved[name], rel=1e-6, abs=1e-6), name
         result = restored.train()
         assert result["rollout/policy_version_min"] == 1  # sampled by the restored weights
         assert result["sync/weight_version"] == 2

@@ -13,10 +13,23 @@ No Ray here: ``rllib_arpo/engine_actors.py`` puts engines in Ray actors shared b
 
 from __future__ import annotations
 
-from rllib_arpo.rollout.engines.base import ENGINE_KINDS, EngineSettings, check_newer, chunks
+from rllib_arpo.rollout.engines.base import (
+    ENGINE_KINDS,
+    WEIGHT_TRANSFERS,
+    EngineSettings,
+    check_newer,
+    chunks,
+)
 from rllib_arpo.rollout.generation import RolloutEngine
 
-__all__ = ["ENGINE_KINDS", "EngineSettings", "build_engine", "check_newer", "chunks"]
+__all__ = [
+    "ENGINE_KINDS",
+    "WEIGHT_TRANSFERS",
+    "EngineSettings",
+    "build_engine",
+    "check_newer",
+    "chunks",
+]
 
 
 def build_engine(settings: EngineSettings) -> RolloutEngine:

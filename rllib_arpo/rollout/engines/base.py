@@ -10,6 +10,9 @@ from rllib_arpo.policy.generate import SamplingParams
 
 ENGINE_KINDS = ("hf", "vllm", "openai")
 """What ``ARPOConfig.engine`` may name."""
+WEIGHT_TRANSFERS = ("object_store", "nccl", "gloo")
+"""What ``ARPOConfig.weight_transfer`` may name: the object store (any engine), or a collective
+broadcast from the learner into vLLM's workers (``vllm_transfer``: nccl on GPUs, gloo on CPUs)."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,9 @@ class EngineSettings:
         model: The served model name (openai).
         options: Extra keyword arguments of the engine (vllm: ``vllm.LLM(...)`` arguments such
             as ``gpu_memory_utilization`` or ``max_model_len``).
+        weight_transfer: How full weights arrive (vllm): "object_store" (a file in shared
+            memory, one node) or a collective broadcast from the learner, "nccl" (GPUs) or
+            "gloo" (CPUs): ``vllm_transfer``.
     """
 
     kind: str = "hf"
@@ -50,6 +56,7 @@ class EngineSettings:
     url: str | None = None
     model: str = "ui-tars"
     options: dict = field(default_factory=dict)
+    weight_transfer: str = "object_store"
 
 
 def check_newer(current: int, offered: int) -> None:

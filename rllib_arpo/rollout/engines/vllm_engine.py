@@ -122,6 +122,11 @@ class VLLMEngine:
             options["quantization"] = "bitsandbytes"
         if settings.lora:
             options.update(enable_lora=True, max_lora_rank=int(settings.lora["r"]), max_loras=1)
+        if settings.weight_transfer != "object_store":
+            from rllib_arpo.rollout.engines.vllm_transfer import register_gloo_backend
+
+            register_gloo_backend()  # for workers in this process; vllm_worker does it in theirs
+            options["weight_transfer_config"] = {"backend": settings.weight_transfer}
         options.update(settings.options)
         self.llm = vllm.LLM(**options)
         vocab = checkpoint_vocab_size(settings.checkpoint_path)
@@ -215,13 +220,38 @@ class VLLMEngine:
             self.llm.collective_rpc("load_weights_from_file", args=(str(path),))
         finally:
             path.unlink(missing_ok=True)
-        # Everything computed by the old weights goes: KV blocks, vision-encoder outputs, and
-        # the multimodal input caches (the workers cleared their side; the scheduler and the
-        # front end keep their own books and must agree with them).
+        self._drop_caches()
+        self._version = update.version
+
+    # A collective transfer (``vllm_transfer``): the learner drives it; these are the engine's
+    # half of vLLM's weight-sync control plane, called in this order.
+
+    def join_weight_transfer(self, init_info: dict[str, Any]) -> None:
+        """Every worker joins the learner's process group (blocks until the learner joins)."""
+        self.llm.init_weight_transfer_engine({"init_info": init_info})
+
+    def start_weight_transfer(self, version: int) -> None:
+        """Prepare for version ``version``'s tensors (vLLM's layerwise reload)."""
+        check_newer(self._version, version)
+        self.llm.start_weight_update()
+
+    def receive_weights(self, update_info: dict[str, Any]) -> None:
+        """Receive the broadcast tensors ``update_info`` lists (blocks until all arrived)."""
+        self.llm.update_weights({"update_info": update_info})
+
+    def finish_weight_transfer(self, version: int) -> None:
+        """Finish the reload, drop the old weights' caches, and serve ``version``."""
+        self.llm.finish_weight_update()
+        self._drop_caches()
+        self._version = version
+
+    def _drop_caches(self) -> None:
+        """Everything computed by the old weights goes: KV blocks, vision-encoder outputs, and
+        the multimodal input caches (the workers cleared their side; the scheduler and the
+        front end keep their own books and must agree with them)."""
         self.llm.reset_prefix_cache()
         self.llm.llm_engine.reset_encoder_cache()
         self.llm.reset_mm_cache()
-        self._version = update.version
 
     def _serve_adapter(self, update: WeightUpdate) -> None:
         """Write the adapter in peft's layout and serve it as ``LoRARequest`` ``update.version``.

@@ -1,13 +1,19 @@
 """Methods added to vLLM's workers (``LLM(worker_extension_cls=...)``), called by
 ``llm.collective_rpc``: how new weights reach the model inside vLLM's engine processes.
 
-This module is imported inside vLLM's worker processes; it imports nothing of the project that
-needs a model, and only safetensors and torch.
+This module is imported inside vLLM's worker processes (before they load the model); it
+imports nothing of the project that needs a model, and only safetensors, torch and vLLM. On
+import it registers the CPU ``gloo`` weight-transfer backend (``vllm_transfer``), so an engine
+built with ``weight_transfer_config={"backend": "gloo"}`` finds it in its workers.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from rllib_arpo.rollout.engines.vllm_transfer import register_gloo_backend
+
+register_gloo_backend()
 
 
 class WeightSyncExtension:
