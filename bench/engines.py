@@ -24,6 +24,7 @@ this shows on a CPU is that everything else works and what each piece costs.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -98,7 +99,12 @@ def part_rollouts(policy_dir: Path, iterations: int) -> dict:
 
 
 def build_engine_for(
-    kind: str, checkpoint: Path, dtype: str, max_batch: int = 8, device: str | None = None
+    kind: str,
+    checkpoint: Path,
+    dtype: str,
+    max_batch: int = 8,
+    device: str | None = None,
+    options: dict | None = None,
 ):
     from rllib_arpo.policy.generate import SamplingParams
     from rllib_arpo.rollout.engines import EngineSettings, build_engine
@@ -112,8 +118,15 @@ def build_engine_for(
             device=device,
             max_batch=max_batch,
             seed=0,
+            options=dict(options or {}) if kind == "vllm" else {},
         )
     )
+
+
+SYNC_KV_CACHE = {"kv_cache_memory_bytes": 512 << 20, "max_model_len": 8192}
+"""The sync rows generate nothing long: a small KV cache leaves the RAM to the weights (on a
+24 GB box the object-store path holds four copies of 4.9 GB at its peak: the learner's copy,
+the file, and vLLM's reload, which keeps the old layers until the new ones are processed)."""
 
 
 def step_requests(n: int):
@@ -184,19 +197,11 @@ def part_sync(checkpoint: Path, dtype: str) -> dict:
     from rllib_arpo.policy.lora import LoraSpec
     from rllib_arpo.rollout.generation import WeightUpdate
 
-    source = load_policy(checkpoint, dtype=dtype)
-    full = WeightUpdate(1, source.get_state())
-    out = {}
-    for kind in ("hf", "vllm"):
-        engine = build_engine_for(kind, checkpoint, dtype)
-        try:
-            seconds, _ = timed(lambda engine=engine: engine.update_weights(full))
-        finally:
-            engine.close()
-            del engine
-        out[f"{kind} full"] = {"seconds": seconds, "bytes": full.nbytes()}
-    out["vllm full, gloo broadcast"] = broadcast_sync(checkpoint, dtype, source)
-    del source
+    out = {"vllm full, gloo broadcast": broadcast_sync(checkpoint, dtype)}
+    gc.collect()
+    print_sync(out)
+    out.update(object_store_sync(checkpoint, dtype))
+    print_sync({k: out[k] for k in ("hf full", "vllm full")})
     lora = LoraSpec(r=64, alpha=128)
     learner = load_policy(checkpoint, dtype=dtype, lora=lora)
     adapter = WeightUpdate(1, learner.get_state(), adapter_only=True)
@@ -226,20 +231,42 @@ def part_sync(checkpoint: Path, dtype: str) -> dict:
             "bytes": adapter.nbytes(),
             "first_answer_s": first_s,
         }
-    for label, figures in out.items():
-        print(
-            f"  {label:<27} {figures['bytes'] / 1e6:10.1f} MB  {figures['seconds']:7.3f} s",
-            flush=True,
-        )
+        print_sync({f"{kind} LoRA r64 adapter": out[f"{kind} LoRA r64 adapter"]})
     return out
 
 
-def broadcast_sync(checkpoint: Path, dtype: str, learner) -> dict:
+def print_sync(figures: dict) -> None:
+    for label, row in figures.items():
+        print(f"  {label:<27} {row['bytes'] / 1e6:10.1f} MB  {row['seconds']:7.3f} s", flush=True)
+
+
+def object_store_sync(checkpoint: Path, dtype: str) -> dict:
+    """Full weights as a ``WeightUpdate`` (what the object store carries) into hf and vllm."""
+    from rllib_arpo.policy.load import load_policy
+    from rllib_arpo.rollout.generation import WeightUpdate
+
+    full = WeightUpdate(1, load_policy(checkpoint, dtype=dtype).get_state())
+    gc.collect()  # the loaded policy: 4.9 GB at the 2B shape, on a 24 GB box
+    out = {}
+    for kind in ("hf", "vllm"):
+        engine = build_engine_for(kind, checkpoint, dtype, options=SYNC_KV_CACHE)
+        try:
+            seconds, _ = timed(lambda engine=engine: engine.update_weights(full))
+        finally:
+            engine.close()
+            del engine
+            gc.collect()
+        out[f"{kind} full"] = {"seconds": seconds, "bytes": full.nbytes()}
+    return out
+
+
+def broadcast_sync(checkpoint: Path, dtype: str) -> dict:
     """Full weights by vLLM's RL weight transfer over gloo (``vllm_transfer``): the learner's
     live tensors broadcast into the engine's worker, which reloads them layer by layer."""
     import socket
 
     from rllib_arpo.policy.generate import SamplingParams
+    from rllib_arpo.policy.load import load_policy
     from rllib_arpo.rollout.engines import EngineSettings, build_engine
     from rllib_arpo.rollout.engines.vllm_transfer import (
         LocalClient,
@@ -254,6 +281,7 @@ def broadcast_sync(checkpoint: Path, dtype: str, learner) -> dict:
             sampling=SamplingParams(max_new_tokens=8),
             dtype=dtype,
             seed=0,
+            options=SYNC_KV_CACHE,
             weight_transfer="gloo",
         )
     )
@@ -262,6 +290,7 @@ def broadcast_sync(checkpoint: Path, dtype: str, learner) -> dict:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
+        learner = load_policy(checkpoint, dtype=dtype)
         source = StateSource(lambda: learner.get_state(live=True))
         join_s, sender = timed(
             lambda: open_trainer_endpoint("gloo", "127.0.0.1", port, 2, client, source)
@@ -367,6 +396,7 @@ def main() -> None:
     else:
         print("   building a UI-TARS-2B-shaped checkpoint (random weights, bf16) ...", flush=True)
         build_s, big = timed(lambda: write_ui_tars_2b_shaped_checkpoint(work / "ui-tars-2b"))
+        gc.collect()  # the built model (4.9 GB): everything below needs the RAM
         results["build_2b_s"] = build_s
         dtype = "bfloat16"
     shape = "tiny 1.4M" if args.quick else "UI-TARS-2B shape"

@@ -32,13 +32,17 @@ class WeightSyncExtension:
         Returns:
             The number of tensors read.
         """
-        from safetensors.torch import load_file
+        from safetensors import safe_open
 
-        tensors = load_file(path, device="cpu")
-        self.model_runner.reload_weights(
-            weights_iterator=iter(tensors.items()), is_checkpoint_format=True
-        )
-        return len(tensors)
+        with safe_open(path, framework="pt", device="cpu") as file:
+            names = list(file.keys())
+            # One tensor at a time off the (RAM-backed) file: a 2B model's 4.9 GB are not
+            # copied whole into the worker on top of the file and the live weights.
+            self.model_runner.reload_weights(
+                weights_iterator=((name, file.get_tensor(name)) for name in names),
+                is_checkpoint_format=True,
+            )
+        return len(names)
 
     def parameter_sums(self) -> dict[str, float]:
         """Each non-empty parameter's float64 sum, by vLLM's name (a fused parameter's sum is the
