@@ -142,9 +142,7 @@ class ARPOTorchLearner(TorchLearner):
         """Broadcast the live weights to every engine as ``version``; returns the bytes sent."""
         self._transfer.client.version = version
         self._transfer.send_weights()
-        return sum(
-            m.dtype.itemsize * int(np.prod(m.shape)) for m in self._transfer.source.metadata()
-        )
+        return self._transfer.source.nbytes()
 
     # ------------------------------------------------------------------------------ update
 
