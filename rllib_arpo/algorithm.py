@@ -34,11 +34,16 @@ from rllib_arpo.core.trajectory import Trajectory
 from rllib_arpo.episodes import episode_to_trajectory
 from rllib_arpo.learner import ADVANTAGES, IS_WEIGHT, OLD_LOGP, TRAJECTORIES
 from rllib_arpo.rollout.loop import task_id_of
+from rllib_arpo.rollout.pipeline import GroupPipeline, WaitingGroup
 from rllib_arpo.rollout.tasks import resolve_task_list
 
 logger = logging.getLogger(__name__)
 
 DRIVER_STATE_KEY = "arpo_driver"
+ASYNC_TIS_CAP = 2.0
+"""C of the truncated importance weight when ``max_policy_lag > 0`` and ``tis_cap`` is unset."""
+SAMPLE_TAG = "arpo_sample"
+"""The tag of asynchronous sampling requests (``max_policy_lag > 0``)."""
 REPLAY_TIMER = "replay_and_advantages"
 OLD_LOGP_TIMER = "old_logp_recompute"
 
@@ -156,6 +161,11 @@ class ARPO(Algorithm):
         self.engines = None
         self._weights_version = 0
         self._restored_before_engines = False
+        self._pipeline: GroupPipeline | None = None  # asynchronous rollouts only
+        self._task_queue: list[Any] = []
+        self._launches = 0
+        self._restored_waiting: list[WaitingGroup] = []
+        self._discarded_groups = 0
         super().setup(config)
         if config.num_engines:
             from rllib_arpo.engine_actors import EnginePool
@@ -197,9 +207,12 @@ class ARPO(Algorithm):
     @override(Algorithm)
     def training_step(self) -> None:
         clock = _PhaseClock()
-        tasks = self._next_tasks()
+        started = time.perf_counter()
         with self.metrics.log_time((TIMERS, ENV_RUNNER_SAMPLING_TIMER)), clock(M.TIME_ROLLOUT_S):
-            trajectories = self._sample_groups(tasks)
+            if self.config.max_policy_lag:
+                trajectories = self._collect_async()
+            else:
+                trajectories = self._sample_groups(self._next_tasks())
         self.last_sampled_trajectory = _episode_to_show(trajectories)
         self._record_task_success(trajectories)
         with self.metrics.log_time((TIMERS, REPLAY_TIMER)), clock(M.TIME_REPLAY_S):
@@ -216,8 +229,87 @@ class ARPO(Algorithm):
                     from_worker_or_learner_group=self.learner_group, inference_only=True
                 )
         throughput = _throughput(trajectories, groups.trajectories, clock.seconds)
+        if self.config.max_policy_lag:  # the time the learners waited for groups
+            waited = clock.seconds[M.TIME_ROLLOUT_S] / (time.perf_counter() - started)
+            throughput[M.ASYNC_LEARNER_IDLE_SHARE] = waited
         for key, value in {**groups.metrics, **clock.seconds, **throughput}.items():
             self.metrics.log_value(key, value, window=1)
+
+    # ------------------------------------------------------------------------------ async rollouts
+
+    def _collect_async(self) -> list[Trajectory]:
+        """One update's groups from the pipeline: runners keep sampling, at most
+        ``max_policy_lag`` versions ahead; waits only while fewer than T groups are complete."""
+        pipeline = self._async_pipeline()
+        runner_metrics = []
+        self._launch_idle(pipeline)
+        while not pipeline.ready():
+            for runner_id, (episodes, metrics) in self.env_runner_group.fetch_ready_async_reqs(
+                tags=SAMPLE_TAG, timeout_seconds=0.05
+            ):
+                pipeline.arrived(runner_id, [episode_to_trajectory(e) for e in episodes])
+                runner_metrics.append(metrics)
+            self._follow_runner_health(pipeline)
+            self._launch_idle(pipeline)
+        taken = pipeline.take(self._learner_version())
+        self._launch_idle(pipeline)  # the room the take freed: runners sample during learning
+        self.metrics.aggregate(runner_metrics, key=ENV_RUNNER_RESULTS)
+        taken.metrics[M.ASYNC_DISCARDED_GROUPS] = float(self._discarded_groups)
+        for key, value in taken.metrics.items():
+            self.metrics.log_value(key, value, window=1)
+        return taken.trajectories
+
+    def _async_pipeline(self) -> GroupPipeline:
+        if self._pipeline is None:
+            self._pipeline = GroupPipeline(
+                self.env_runner_group.healthy_worker_ids(),
+                self.config.tasks_per_iteration,
+                self.config.max_policy_lag,
+            )
+            self._pipeline.waiting.extend(self._restored_waiting)  # groups of a checkpoint
+            self._restored_waiting = []
+        return self._pipeline
+
+    def _learner_version(self) -> int:
+        """The version of the learners' weights now: engines count their syncs; env runners
+        holding weights get one sync per iteration (RLlib's weights sequence number)."""
+        return self._weights_version if self.engines is not None else self.iteration
+
+    def _launch_idle(self, pipeline: GroupPipeline) -> None:
+        """A sampling request on every idle runner, while the in-flight bound has room."""
+        runners = max(1, len(self.env_runner_group.healthy_worker_ids()))
+        share = -(-self.config.tasks_per_iteration // runners)  # ceil(T / runners) groups
+        engines = self.engines.handles if self.engines is not None else None
+        for runner_id in pipeline.idle_runners():
+            if pipeline.room() < share:
+                return
+            while len(self._task_queue) < share:
+                self._task_queue.extend(self._next_tasks())
+            tasks, self._task_queue = self._task_queue[:share], self._task_queue[share:]
+            launch, self._launches = self._launches, self._launches + 1
+            made = self.env_runner_group.foreach_env_runner_async(
+                lambda runner, tasks=tasks, launch=launch, engines=engines: (
+                    # ``iteration`` names the groups: one number per request keeps them unique.
+                    runner.sample(tasks=tasks, iteration=launch, engines=engines),
+                    runner.get_metrics(),
+                ),
+                tag=SAMPLE_TAG,
+                remote_worker_ids=[runner_id],
+            )
+            if made:
+                pipeline.launched(runner_id, len(tasks))
+            else:  # the runner still has a request in flight (RLlib's per-runner limit)
+                self._task_queue = tasks + self._task_queue
+
+    def _follow_runner_health(self, pipeline: GroupPipeline) -> None:
+        """A failed runner's request never returns: its groups are discarded and counted; a
+        restarted runner samples again."""
+        healthy = set(self.env_runner_group.healthy_worker_ids())
+        for runner_id in list(pipeline.in_flight) + pipeline.idle_runners():
+            if runner_id not in healthy:
+                self._discarded_groups += pipeline.forget_runner(runner_id)
+        for runner_id in healthy - set(pipeline.in_flight) - set(pipeline.idle_runners()):
+            pipeline.track(runner_id)
 
     def _sync_engines(self) -> None:
         """The learners' weights become the next version on every engine actor."""
@@ -334,20 +426,34 @@ class ARPO(Algorithm):
             if not trajectories[i].is_replay and len(sampler[i]) == len(old[i]) and len(old[i])
         ]
         cap = self.config.tis_cap
+        if cap is None and self.config.max_policy_lag:
+            cap = ASYNC_TIS_CAP  # the behaviour correction is part of the asynchronous objective
         mismatch = mismatch_metrics([sampler[i] for i in compared], [old[i] for i in compared], cap)
         for key, value in mismatch.items():
             self.metrics.log_value(key, value, window=1)
         if cap is None:
             return old, None
         weights = [np.ones(len(x), dtype=np.float32) for x in old]
+        # Asynchronous runs: replayed successes are stale by construction and get the same
+        # correction (their sampler's log-probs against the proximal policy's).
+        weighted = compared + [
+            i
+            for i in recompute
+            if trajectories[i].is_replay
+            and self.config.max_policy_lag
+            and len(sampler[i]) == len(old[i])
+            and len(old[i])
+        ]
         for index, weight in zip(
-            compared,
-            truncated_is_weights([sampler[i] for i in compared], [old[i] for i in compared], cap),
+            weighted,
+            truncated_is_weights([sampler[i] for i in weighted], [old[i] for i in weighted], cap),
         ):
             weights[index] = weight
         return old, weights
 
     def _recompute_all_old_logp(self) -> bool:
+        if self.config.max_policy_lag:
+            return True  # asynchronous: the proximal policy is the learner's current one
         if self.config.recompute_old_logp is not None:
             return self.config.recompute_old_logp
         if self.config.engine != "hf":
@@ -411,8 +517,24 @@ class ARPO(Algorithm):
             "replay": self.replay.get_state() if self.replay is not None else None,
             "curation": self.curator.get_state(),
             "weights_version": self._weights_version,
+            "async": self._async_state(),
         }
         return state
+
+    def _async_state(self) -> dict[str, Any] | None:
+        """Complete groups waiting for the learner (resumed), the groups still sampling
+        (discarded on resume, counted), the launch counter (group ids stay unique)."""
+        pipeline = self._pipeline
+        if pipeline is None and not self._restored_waiting:
+            return None
+        waiting = pipeline.waiting if pipeline is not None else self._restored_waiting
+        return {
+            "waiting": [[t.to_dict() for t in g.trajectories] for g in waiting],
+            "in_flight_groups": sum(pipeline.in_flight.values()) if pipeline is not None else 0,
+            "discarded_groups": self._discarded_groups,
+            "launches": self._launches,
+            "task_queue": list(self._task_queue),
+        }
 
     @override(Algorithm)
     def set_state(self, state: dict) -> None:
@@ -427,10 +549,29 @@ class ARPO(Algorithm):
         if driver.get("curation") is not None:  # absent in checkpoints older than curation
             self.curator.set_state(driver["curation"])
         self._weights_version = int(driver.get("weights_version", 0))
+        if driver.get("async") is not None:
+            self._restore_async(driver["async"])
         if getattr(self, "engines", None) is not None:
             self._push_restored_weights()
         else:
             self._restored_before_engines = True
+
+    def _restore_async(self, saved: dict[str, Any]) -> None:
+        """Waiting groups train after resume; the groups that were sampling are gone (their
+        requests died with the old process): discarded and counted."""
+        from rllib_arpo.core.staleness import group_version
+
+        now = time.monotonic()
+        self._restored_waiting = []
+        for group in saved["waiting"]:
+            trajectories = [Trajectory.from_dict(t) for t in group]
+            self._restored_waiting.append(
+                WaitingGroup(trajectories, group_version(trajectories), now)
+            )
+        self._discarded_groups = int(saved["discarded_groups"]) + int(saved["in_flight_groups"])
+        self._launches = int(saved["launches"])
+        self._task_queue = list(saved["task_queue"])
+        self._pipeline = None  # rebuilt from the runners of this process
 
     def _push_restored_weights(self) -> None:
         """The restored learners' weights go to the engines, under the version they had."""

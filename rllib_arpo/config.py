@@ -80,6 +80,7 @@ ARPO_FIELDS = (
     "engine_max_batch",
     "engine_options",
     "weight_transfer",
+    "max_policy_lag",
     "tis_cap",
     # reward and loss
     "format_penalty_weight",
@@ -140,6 +141,7 @@ FIELD_RULES: dict[str, Rule] = {
     "num_cpus_per_engine": NON_NEGATIVE,
     "engine_max_batch": int_at_least(1),
     "weight_transfer": one_of(WEIGHT_TRANSFERS),
+    "max_policy_lag": int_at_least(0),
     "format_penalty_weight": NON_NEGATIVE,
     "clip_ratio_low": in_range(0, 1, low_open=True, high_open=True),
     "clip_ratio_high": POSITIVE,
@@ -214,6 +216,7 @@ class ARPOConfig(AlgorithmConfig):
         self.engine_max_batch = 64
         self.engine_options: dict[str, Any] = {}
         self.weight_transfer = "object_store"
+        self.max_policy_lag = 0
         self.tis_cap: float | None = None
         # Reward and loss.
         self.format_penalty_weight = FORMAT_PENALTY_WEIGHT
@@ -291,6 +294,7 @@ class ARPOConfig(AlgorithmConfig):
         engine_max_batch: int | None = NotProvided,
         engine_options: dict | None = NotProvided,
         weight_transfer: str | None = NotProvided,
+        max_policy_lag: int | None = NotProvided,
         tis_cap: float | None = NotProvided,
         format_penalty_weight: float | None = NotProvided,
         clip_ratio_low: float | None = NotProvided,
@@ -373,6 +377,13 @@ class ARPOConfig(AlgorithmConfig):
                 rank 0 into every vLLM worker (vLLM's RL weight transfer,
                 ``rollout.engines.vllm_transfer``): "nccl" on GPUs, "gloo" on CPUs. LoRA
                 adapters always go through the object store (they are small).
+            max_policy_lag: Asynchronous rollouts (``rollout.pipeline``): env runners keep
+                sampling groups while the learners update, and an update trains on groups
+                sampled by weights at most this many versions old (older ones are dropped and
+                counted: ``core.staleness``). 0 = synchronous: sample, then learn (default).
+                Old log-probs are then always recomputed on the learner (the proximal policy)
+                and ``tis_cap`` (2.0 when unset) corrects for the sampler's: docs/async.md.
+                Needs num_env_runners >= 1.
             tis_cap: C of truncated importance sampling: each fresh token's loss is weighted
                 by min(exp(trainer old logp - sampler logp), C) (``core.mismatch``). None = off.
                 Mismatch metrics are logged whenever old log-probs are recomputed.
@@ -612,6 +623,11 @@ class ARPOConfig(AlgorithmConfig):
                 or (self.num_gpus_per_engine > 0 and self.num_gpus_per_learner > 0),
                 "weight_transfer='nccl' broadcasts between GPUs: set num_gpus_per_engine > 0 "
                 "and learners on GPUs (num_gpus_per_learner > 0); on CPUs use 'gloo'",
+            ),
+            (
+                not self.max_policy_lag or self.num_env_runners >= 1 or self.in_evaluation,
+                f"max_policy_lag={self.max_policy_lag!r} samples in env runners while the "
+                "learners update: set num_env_runners >= 1",
             ),
             (
                 self.tis_cap is None or (is_number(self.tis_cap) and self.tis_cap > 0),

@@ -71,6 +71,21 @@ MISMATCH_KL = "mismatch/kl_sampler_trainer"
 MISMATCH_CLIPPED_SHARE = "mismatch/tis_clipped_share"
 """Share of tokens whose importance weight exp(trainer - sampler) exceeds the cap C."""
 MISMATCH_MAX_ABS_DELTA = "mismatch/max_abs_delta_logp"
+ASYNC_LAG_MEAN = "async/lag_versions_mean"
+"""Mean lag, in weight versions, of the groups an update trains on (``core.staleness``)."""
+ASYNC_LAG_MAX = "async/lag_versions_max"
+ASYNC_AGE_MEAN_S = "async/age_s_mean"
+"""Mean seconds from a group's sampling end to the update that trains on it."""
+ASYNC_AGE_MAX_S = "async/age_s_max"
+ASYNC_DROPPED_GROUPS = "async/dropped_groups"
+"""Groups older than ``max_policy_lag`` versions: dropped, never in the loss."""
+ASYNC_DISCARDED_GROUPS = "async/discarded_in_flight_groups"
+"""Groups that were sampling when the run was checkpointed (or their runner failed): not
+resumed, discarded and counted."""
+ASYNC_ENV_IDLE_SHARE = "async/env_idle_share"
+"""Share of env-runner time with no sampling request, between two updates."""
+ASYNC_LEARNER_IDLE_SHARE = "async/learner_idle_share"
+"""Share of an iteration the driver waited for groups (the learners had nothing to do)."""
 ADV_MEAN = "adv/mean"
 ADV_STD = "adv/std"
 ADV_ABS_MAX = "adv/abs_max"
@@ -184,6 +199,7 @@ SCALAR_AREAS = (
     "sync/",
     "engine/",
     "mismatch/",
+    "async/",
 )
 """Areas of the top-level result that TensorBoard gets as scalars."""
 LEARNER_AREAS = ("loss/", "time/")

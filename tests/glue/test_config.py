@@ -64,6 +64,8 @@ def test_arpo_is_the_same_call_as_training() -> None:
         ("curation_floor", 0.0, "curation_floor must be in (0, 1]"),
         ("max_pixels", 10, "need 1 <= min_pixels <= max_pixels"),
         ("use_replay", "yes", "use_replay must be True or False"),
+        ("max_policy_lag", -1, "max_policy_lag must be an int >= 0"),
+        ("max_policy_lag", 1, "set num_env_runners >= 1"),  # the default: no remote runners
     ],
 )
 def test_validate_names_the_bad_field(field: str, value: object, message: str) -> None:

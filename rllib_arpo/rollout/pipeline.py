@@ -1,0 +1,155 @@
+"""The bookkeeping of asynchronous rollouts (no Ray): what each env runner is sampling, which
+complete groups wait for the learner, and how long runners and learner sat idle.
+
+The Algorithm (``ARPO._collect_async``) drives it: it launches a request (a few tasks, each a
+group) on every idle runner while ``room`` allows, hands each returned batch to ``arrived``,
+and ``take``s one update's groups, oldest first, through the staleness bound
+(``core.staleness``). ``room`` keeps at most ``max_groups_in_flight(T, L)`` groups sampling or
+waiting, so sampling runs at most L updates ahead of the learner and drops stay rare.
+
+Groups are complete when they arrive: a runner returns whole groups (all G episodes of a task),
+never a part of one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from rllib_arpo.core import metrics as M
+from rllib_arpo.core.staleness import (
+    Admission,
+    admit_groups,
+    age_metrics,
+    group_version,
+    max_groups_in_flight,
+)
+from rllib_arpo.core.trajectory import Trajectory
+
+
+@dataclass
+class WaitingGroup:
+    """A complete group the learner has not trained on yet."""
+
+    trajectories: list[Trajectory]
+    version: int
+    arrived_s: float
+
+
+@dataclass
+class Taken:
+    """One update's groups, and what the bound kept out."""
+
+    groups: list[WaitingGroup]
+    admission: Admission
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def trajectories(self) -> list[Trajectory]:
+        return [t for g in self.groups for t in g.trajectories]
+
+
+def split_groups(trajectories: Sequence[Trajectory]) -> list[list[Trajectory]]:
+    """Trajectories by ``group_id``, in order of first appearance."""
+    groups: dict[str, list[Trajectory]] = {}
+    for trajectory in trajectories:
+        groups.setdefault(trajectory.group_id, []).append(trajectory)
+    return list(groups.values())
+
+
+class GroupPipeline:
+    """Requests in flight per runner, groups waiting, idle time (see the module docstring).
+
+    Args:
+        runner_ids: The env runners sampling (one request in flight each at most).
+        groups_per_update: T, the groups one learner update trains on.
+        max_lag: L >= 1, the staleness bound in versions.
+        clock: Seconds (monotonic); a test passes its own.
+    """
+
+    def __init__(
+        self,
+        runner_ids: Sequence[int],
+        groups_per_update: int,
+        max_lag: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.groups_per_update = groups_per_update
+        self.max_lag = max_lag
+        self.clock = clock
+        self.capacity = max_groups_in_flight(groups_per_update, max_lag)
+        self.in_flight: dict[int, int] = {}  # runner -> groups it is sampling
+        self.waiting: list[WaitingGroup] = []
+        now = clock()
+        self._idle_since: dict[int, float] = {r: now for r in runner_ids}
+        self._idle_s = 0.0  # runner-seconds without a request, since the last take
+        self._busy_s = 0.0  # runner-seconds with one
+        self._launched_at: dict[int, float] = {}
+
+    # ------------------------------------------------------------------ requests
+
+    def idle_runners(self) -> list[int]:
+        return sorted(self._idle_since)
+
+    def room(self) -> int:
+        """Groups that may still be launched without exceeding the in-flight bound."""
+        return self.capacity - sum(self.in_flight.values()) - len(self.waiting)
+
+    def launched(self, runner_id: int, num_groups: int) -> None:
+        now = self.clock()
+        self._idle_s += now - self._idle_since.pop(runner_id)
+        self.in_flight[runner_id] = num_groups
+        self._launched_at[runner_id] = now
+
+    def arrived(self, runner_id: int, trajectories: Sequence[Trajectory]) -> None:
+        """A runner's request came back: its groups wait, the runner is idle again."""
+        now = self.clock()
+        self.in_flight.pop(runner_id, None)
+        self._busy_s += now - self._launched_at.pop(runner_id, now)
+        self._idle_since[runner_id] = now
+        for group in split_groups(trajectories):
+            self.waiting.append(WaitingGroup(group, group_version(group), now))
+
+    def track(self, runner_id: int) -> None:
+        """A (re)started runner: idle from now."""
+        self._idle_since[runner_id] = self.clock()
+
+    def forget_runner(self, runner_id: int) -> int:
+        """A runner is gone (failed, restarted): its request will not come back. Returns the
+        groups it was sampling (counted as discarded)."""
+        self._launched_at.pop(runner_id, None)
+        self._idle_since.pop(runner_id, None)
+        return self.in_flight.pop(runner_id, 0)
+
+    # ------------------------------------------------------------------ the learner's side
+
+    def ready(self) -> bool:
+        return len(self.waiting) >= self.groups_per_update
+
+    def take(self, learner_version: int) -> Taken:
+        """The oldest T waiting groups through the bound, with their age and the idle shares
+        since the last take."""
+        batch, self.waiting = (
+            self.waiting[: self.groups_per_update],
+            self.waiting[self.groups_per_update :],
+        )
+        admission = admit_groups([g.version for g in batch], learner_version, self.max_lag)
+        now = self.clock()
+        kept = [batch[i] for i in admission.admitted]
+        metrics = age_metrics(
+            [admission.lags[i] for i in admission.admitted],
+            [now - g.arrived_s for g in kept],
+            dropped=len(admission.dropped),
+        )
+        metrics.update(self._idle_metrics(now))
+        return Taken(kept, admission, metrics)
+
+    def _idle_metrics(self, now: float) -> dict[str, float]:
+        idle = self._idle_s + sum(now - since for since in self._idle_since.values())
+        busy = self._busy_s + sum(now - at for at in self._launched_at.values())
+        self._idle_s = self._busy_s = 0.0
+        self._idle_since = {r: now for r in self._idle_since}
+        self._launched_at = {r: now for r in self._launched_at}
+        total = idle + busy
+        return {M.ASYNC_ENV_IDLE_SHARE: idle / total} if total > 0 else {}
