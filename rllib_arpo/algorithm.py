@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import logging
 import time
@@ -166,6 +167,7 @@ class ARPO(Algorithm):
         self._launches = 0
         self._restored_waiting: list[WaitingGroup] = []
         self._discarded_groups = 0
+        self._runner_syncs: list[int] = []  # RLlib's weights sequence number at each runner sync
         super().setup(config)
         if config.num_engines:
             from rllib_arpo.engine_actors import EnginePool
@@ -228,6 +230,8 @@ class ARPO(Algorithm):
                 self.env_runner_group.sync_weights(
                     from_worker_or_learner_group=self.learner_group, inference_only=True
                 )
+                if self.config.max_policy_lag:
+                    self._runner_syncs.append(self._learner_weights_seq_no())
         throughput = _throughput(trajectories, groups.trajectories, clock.seconds)
         if self.config.max_policy_lag:  # the time the learners waited for groups
             waited = clock.seconds[M.TIME_ROLLOUT_S] / (time.perf_counter() - started)
@@ -241,14 +245,11 @@ class ARPO(Algorithm):
         """One update's groups from the pipeline: runners keep sampling, at most
         ``max_policy_lag`` versions ahead; waits only while fewer than T groups are complete."""
         pipeline = self._async_pipeline()
-        runner_metrics = []
+        runner_metrics: list[Any] = []
+        self._fetch_arrived(pipeline, runner_metrics, timeout_s=0.0)  # done during the update
         self._launch_idle(pipeline)
         while not pipeline.ready():
-            for runner_id, (episodes, metrics) in self.env_runner_group.fetch_ready_async_reqs(
-                tags=SAMPLE_TAG, timeout_seconds=0.05
-            ):
-                pipeline.arrived(runner_id, [episode_to_trajectory(e) for e in episodes])
-                runner_metrics.append(metrics)
+            self._fetch_arrived(pipeline, runner_metrics, timeout_s=0.05)
             self._follow_runner_health(pipeline)
             self._launch_idle(pipeline)
         taken = pipeline.take(self._learner_version())
@@ -259,21 +260,47 @@ class ARPO(Algorithm):
             self.metrics.log_value(key, value, window=1)
         return taken.trajectories
 
+    def _fetch_arrived(
+        self, pipeline: GroupPipeline, runner_metrics: list[Any], timeout_s: float
+    ) -> None:
+        """Hand every finished request to the pipeline, stamped with when its runner finished
+        (it may have waited, unfetched, while the driver ran an update)."""
+        for runner_id, (
+            episodes,
+            metrics,
+            finished_at,
+        ) in self.env_runner_group.fetch_ready_async_reqs(
+            tags=SAMPLE_TAG, timeout_seconds=timeout_s
+        ):
+            pipeline.arrived(runner_id, [episode_to_trajectory(e) for e in episodes], finished_at)
+            runner_metrics.append(metrics)
+
     def _async_pipeline(self) -> GroupPipeline:
         if self._pipeline is None:
             self._pipeline = GroupPipeline(
                 self.env_runner_group.healthy_worker_ids(),
                 self.config.tasks_per_iteration,
                 self.config.max_policy_lag,
+                version_of=self._sync_version,
             )
             self._pipeline.waiting.extend(self._restored_waiting)  # groups of a checkpoint
             self._restored_waiting = []
         return self._pipeline
 
     def _learner_version(self) -> int:
-        """The version of the learners' weights now: engines count their syncs; env runners
-        holding weights get one sync per iteration (RLlib's weights sequence number)."""
-        return self._weights_version if self.engines is not None else self.iteration
+        """The version of the learners' weights now, in weight syncs."""
+        return self._weights_version if self.engines is not None else len(self._runner_syncs)
+
+    def _sync_version(self, recorded: int) -> int:
+        """A step's recorded version in weight syncs. Engines record their sync version; env
+        runners holding weights record RLlib's weights sequence number, which counts learner
+        updates (several per iteration): the syncs that had happened when they got it."""
+        if self.engines is not None:
+            return recorded
+        return bisect.bisect_right(self._runner_syncs, recorded)
+
+    def _learner_weights_seq_no(self) -> int:
+        return on_rank_zero(self.learner_group, lambda learner: learner.weights_seq_no())
 
     def _launch_idle(self, pipeline: GroupPipeline) -> None:
         """A sampling request on every idle runner, while the in-flight bound has room."""
@@ -292,6 +319,7 @@ class ARPO(Algorithm):
                     # ``iteration`` names the groups: one number per request keeps them unique.
                     runner.sample(tasks=tasks, iteration=launch, engines=engines),
                     runner.get_metrics(),
+                    time.time(),  # when the request finished (the pipeline's clock)
                 ),
                 tag=SAMPLE_TAG,
                 remote_worker_ids=[runner_id],
@@ -525,15 +553,19 @@ class ARPO(Algorithm):
         """Complete groups waiting for the learner (resumed), the groups still sampling
         (discarded on resume, counted), the launch counter (group ids stay unique)."""
         pipeline = self._pipeline
-        if pipeline is None and not self._restored_waiting:
+        if pipeline is None and not self._restored_waiting and not self._runner_syncs:
             return None
         waiting = pipeline.waiting if pipeline is not None else self._restored_waiting
         return {
-            "waiting": [[t.to_dict() for t in g.trajectories] for g in waiting],
+            "waiting": [
+                {"version": g.version, "trajectories": [t.to_dict() for t in g.trajectories]}
+                for g in waiting
+            ],
             "in_flight_groups": sum(pipeline.in_flight.values()) if pipeline is not None else 0,
             "discarded_groups": self._discarded_groups,
             "launches": self._launches,
             "task_queue": list(self._task_queue),
+            "runner_syncs": list(self._runner_syncs),
         }
 
     @override(Algorithm)
@@ -559,18 +591,17 @@ class ARPO(Algorithm):
     def _restore_async(self, saved: dict[str, Any]) -> None:
         """Waiting groups train after resume; the groups that were sampling are gone (their
         requests died with the old process): discarded and counted."""
-        from rllib_arpo.core.staleness import group_version
-
-        now = time.monotonic()
-        self._restored_waiting = []
-        for group in saved["waiting"]:
-            trajectories = [Trajectory.from_dict(t) for t in group]
-            self._restored_waiting.append(
-                WaitingGroup(trajectories, group_version(trajectories), now)
+        now = time.time()  # the pipeline's clock
+        self._restored_waiting = [
+            WaitingGroup(
+                [Trajectory.from_dict(t) for t in group["trajectories"]], int(group["version"]), now
             )
+            for group in saved["waiting"]
+        ]
         self._discarded_groups = int(saved["discarded_groups"]) + int(saved["in_flight_groups"])
         self._launches = int(saved["launches"])
         self._task_queue = list(saved["task_queue"])
+        self._runner_syncs = [int(seq) for seq in saved["runner_syncs"]]
         self._pipeline = None  # rebuilt from the runners of this process
 
     def _push_restored_weights(self) -> None:

@@ -112,6 +112,11 @@ class ARPOTorchLearner(TorchLearner):
             )
         return [r.flat_logp().float().cpu().numpy() for r in results]
 
+    def weights_seq_no(self) -> int:
+        """RLlib's weights sequence number: learner updates so far (what env runners holding
+        weights record as the version of a sync)."""
+        return int(self._weights_seq_no)
+
     # ------------------------------------------------------------------------------ weight transfer
 
     def open_weight_transfer(

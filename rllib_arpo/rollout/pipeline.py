@@ -65,7 +65,10 @@ class GroupPipeline:
         runner_ids: The env runners sampling (one request in flight each at most).
         groups_per_update: T, the groups one learner update trains on.
         max_lag: L >= 1, the staleness bound in versions.
-        clock: Seconds (monotonic); a test passes its own.
+        version_of: Maps a step's recorded version to the learner's version count (the number
+            of weight syncs); identity by default (engines record sync versions).
+        clock: Wall-clock seconds (``time.time``: runners stamp when a request finished in
+            the same clock); a test passes its own.
     """
 
     def __init__(
@@ -73,9 +76,11 @@ class GroupPipeline:
         runner_ids: Sequence[int],
         groups_per_update: int,
         max_lag: int,
-        clock: Callable[[], float] = time.monotonic,
+        version_of: Callable[[int], int] = int,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.groups_per_update = groups_per_update
+        self.version_of = version_of
         self.max_lag = max_lag
         self.clock = clock
         self.capacity = max_groups_in_flight(groups_per_update, max_lag)
@@ -102,14 +107,18 @@ class GroupPipeline:
         self.in_flight[runner_id] = num_groups
         self._launched_at[runner_id] = now
 
-    def arrived(self, runner_id: int, trajectories: Sequence[Trajectory]) -> None:
-        """A runner's request came back: its groups wait, the runner is idle again."""
-        now = self.clock()
+    def arrived(
+        self, runner_id: int, trajectories: Sequence[Trajectory], finished_at: float | None = None
+    ) -> None:
+        """A runner's request came back: its groups wait, the runner is idle again, both from
+        ``finished_at`` (when the runner finished; default now)."""
+        now = self.clock() if finished_at is None else min(finished_at, self.clock())
         self.in_flight.pop(runner_id, None)
         self._busy_s += now - self._launched_at.pop(runner_id, now)
         self._idle_since[runner_id] = now
         for group in split_groups(trajectories):
-            self.waiting.append(WaitingGroup(group, group_version(group), now))
+            version = self.version_of(group_version(group))
+            self.waiting.append(WaitingGroup(group, version, now))
 
     def track(self, runner_id: int) -> None:
         """A (re)started runner: idle from now."""

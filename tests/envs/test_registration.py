@@ -69,3 +69,23 @@ def test_rllib_register_env() -> None:
         assert obs["screenshot"].shape == (112, 112, 3)
     finally:
         ray.shutdown()
+
+
+def test_minidesk_with_simulated_latency_waits_before_steps_and_resets() -> None:
+    import time
+
+    from envs.latency import SimulatedLatency
+    from envs.registration import make_minidesk
+
+    env = make_minidesk({"step_latency_s": 0.05, "reset_latency_s": 0.1, "max_steps": 2})
+    assert isinstance(env, SimulatedLatency)
+    started = time.perf_counter()
+    env.reset(options={"task": "minidesk/click_button/easy/0"})
+    reset_s = time.perf_counter() - started
+    started = time.perf_counter()
+    env.step("WAIT")
+    step_s = time.perf_counter() - started
+    assert reset_s >= 0.1 and step_s >= 0.05
+    assert env.unwrapped.task_id == "minidesk/click_button/easy/0"
+    with pytest.raises(ValueError, match="step_latency_s must be a number of seconds >= 0"):
+        make_minidesk({"step_latency_s": -1})

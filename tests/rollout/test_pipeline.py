@@ -73,3 +73,27 @@ def test_a_lost_runner_gives_back_the_groups_it_was_sampling() -> None:
     pipeline.launched(1, 2)
     assert pipeline.forget_runner(1) == 2
     assert pipeline.room() == 4 and pipeline.idle_runners() == [2]
+
+
+def test_recorded_versions_are_mapped_to_sync_versions() -> None:
+    # Env runners holding weights record RLlib's weights sequence number (learner updates);
+    # the pipeline counts in syncs: syncs at sequence numbers 8 and 16 -> 8 is version 1.
+    syncs = [8, 16]
+    pipeline = GroupPipeline(
+        [1], 1, max_lag=1, version_of=lambda v: sum(s <= v for s in syncs), clock=Clock()
+    )
+    pipeline.launched(1, 1)
+    pipeline.arrived(1, group("a", 8))
+    assert pipeline.waiting[0].version == 1
+    assert pipeline.take(learner_version=2).admission.lags == [1]
+
+
+def test_a_request_counts_as_finished_when_the_runner_finished_not_when_fetched() -> None:
+    clock = Clock()
+    pipeline = GroupPipeline([1], groups_per_update=1, max_lag=1, clock=clock)
+    pipeline.launched(1, 1)
+    clock.now = 10.0  # the driver fetches late: it was updating the learners
+    pipeline.arrived(1, group("a", 0), finished_at=4.0)
+    taken = pipeline.take(learner_version=0)
+    assert taken.metrics[M.ASYNC_ENV_IDLE_SHARE] == pytest.approx(0.6)  # idle from 4 to 10
+    assert taken.metrics[M.ASYNC_AGE_MEAN_S] == pytest.approx(6.0)
