@@ -1,7 +1,8 @@
 """Synchronous against asynchronous rollouts, every figure from one run (docs/async.md).
 
-    python bench/async.py                      # ~6 min on a 2-core box, nothing else running
-    python bench/async.py --iterations 3       # a dry run
+    python bench/async.py                      # ~12 min on a 2-core box, nothing else running
+    python bench/async.py --lags 1             # sync and lag 1 only (~8 min)
+    python bench/async.py --iterations 2 --epochs 2 --step-latency 0.2 --reset-latency 0.5  # a dry run
 
 A simulation of VMs: MiniDesk (the demo's RL families, the committed 1.4M warm start, 2 env
 runners) wrapped in ``envs.latency.SimulatedLatency``, which sleeps ``--step-latency`` seconds

@@ -265,13 +265,10 @@ class ARPO(Algorithm):
     ) -> None:
         """Hand every finished request to the pipeline, stamped with when its runner finished
         (it may have waited, unfetched, while the driver ran an update)."""
-        for runner_id, (
-            episodes,
-            metrics,
-            finished_at,
-        ) in self.env_runner_group.fetch_ready_async_reqs(
+        ready = self.env_runner_group.fetch_ready_async_reqs(
             tags=SAMPLE_TAG, timeout_seconds=timeout_s
-        ):
+        )
+        for runner_id, (episodes, metrics, finished_at) in ready:
             pipeline.arrived(runner_id, [episode_to_trajectory(e) for e in episodes], finished_at)
             runner_metrics.append(metrics)
 
