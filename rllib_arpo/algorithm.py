@@ -28,7 +28,7 @@ from ray.tune.registry import register_trainable
 from rllib_arpo.config import ARPOConfig
 from rllib_arpo.core import metrics as M
 from rllib_arpo.core.curation import TaskCurator
-from rllib_arpo.core.groups import prepare_training_groups
+from rllib_arpo.core.groups import group_by_id, prepare_training_groups
 from rllib_arpo.core.mismatch import mismatch_metrics, truncated_is_weights
 from rllib_arpo.core.replay import PriorityMode, SuccessReplayBuffer
 from rllib_arpo.core.trajectory import Trajectory
@@ -361,11 +361,8 @@ class ARPO(Algorithm):
 
     def _record_task_success(self, trajectories: list[Trajectory]) -> None:
         """Each fresh group's success count goes to the curator (every task order tracks it)."""
-        groups: dict[str, list[Trajectory]] = {}
-        for trajectory in trajectories:
-            groups.setdefault(trajectory.group_id, []).append(trajectory)
         threshold = self.config.replay_success_threshold
-        for members in groups.values():
+        for members in group_by_id(trajectories).values():
             successes = sum(t.is_success(threshold) for t in members)
             self.curator.record_group(members[0].task_id, successes, len(members))
         for key, value in self.curator.metrics(self._task_ids).items():

@@ -181,9 +181,11 @@ class EnginePool:
         """The engines as the learner reaches them in a collective transfer."""
         return TransferClient(self.handles, self.workers_per_engine)
 
-    def confirm(self, version: int) -> None:
-        """After a transfer the learner drove: every engine serves ``version``."""
-        versions = ray.get([h.ready.remote() for h in self.handles])
+    def confirm(self, version: int, versions: list[int] | None = None) -> None:
+        """After a sync: every engine serves ``version`` (``versions``: what they reported;
+        asked when not given, after a transfer the learner drove)."""
+        if versions is None:
+            versions = ray.get([h.ready.remote() for h in self.handles])
         if any(v != version for v in versions):
             raise RuntimeError(f"engines serve versions {versions} after a sync to {version}")
         self.version = version
@@ -192,10 +194,7 @@ class EnginePool:
         """Pushes the learners' weights to every engine; returns the bytes each engine got."""
         update = WeightUpdate(version, tensors, adapter_only=self.adapter_only)
         reference = ray.put(update)
-        versions = ray.get([h.update_weights.remote(reference) for h in self.handles])
-        if any(v != version for v in versions):
-            raise RuntimeError(f"engines serve versions {versions} after a sync to {version}")
-        self.version = version
+        self.confirm(version, ray.get([h.update_weights.remote(reference) for h in self.handles]))
         return update.nbytes()
 
     def take_batch_logs(self) -> list[BatchLog]:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rllib_arpo.core import metrics as M
+from rllib_arpo.core.groups import group_by_id
 from rllib_arpo.core.staleness import (
     Admission,
     admit_groups,
@@ -48,14 +49,6 @@ class Taken:
     @property
     def trajectories(self) -> list[Trajectory]:
         return [t for g in self.groups for t in g.trajectories]
-
-
-def split_groups(trajectories: Sequence[Trajectory]) -> list[list[Trajectory]]:
-    """Trajectories by ``group_id``, in order of first appearance."""
-    groups: dict[str, list[Trajectory]] = {}
-    for trajectory in trajectories:
-        groups.setdefault(trajectory.group_id, []).append(trajectory)
-    return list(groups.values())
 
 
 class GroupPipeline:
@@ -116,7 +109,7 @@ class GroupPipeline:
         self.in_flight.pop(runner_id, None)
         self._busy_s += now - self._launched_at.pop(runner_id, now)
         self._idle_since[runner_id] = now
-        for group in split_groups(trajectories):
+        for group in group_by_id(trajectories).values():
             version = self.version_of(group_version(group))
             self.waiting.append(WaitingGroup(group, version, now))
 

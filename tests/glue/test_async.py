@@ -5,33 +5,16 @@ from __future__ import annotations
 
 import pytest
 
+from tests.glue.test_engine_actors import engine_config
+
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
 
 def async_config(policy_dir, max_policy_lag: int, num_engines: int = 0):
-    from rllib_arpo.config import ARPOConfig
-
-    return (
-        ARPOConfig()
-        .environment("arpo-target")
-        .training(
-            group_size=4,
-            tasks_per_iteration=4,
-            max_steps_per_episode=3,
-            max_new_tokens=40,
-            policy_path=str(policy_dir),
-            minibatch_size=64,
-            lr=1e-3,
-            drop_zero_advantage_groups=False,
-            env_step_timeout_s=30.0,
-            max_policy_lag=max_policy_lag,
-            tis_cap=2.0,
-            num_engines=num_engines,
-            num_cpus_per_engine=1,
-        )
-        .env_runners(num_env_runners=2, num_cpus_per_env_runner=1)
-        .learners(num_learners=0)
-        .debugging(seed=0)
+    """The engine-actor tests' setting (two CPU runners), asynchronous, weights in the runners
+    or in ``num_engines`` hf engine actors."""
+    return engine_config(policy_dir, "hf").training(
+        max_policy_lag=max_policy_lag, tis_cap=2.0, num_engines=num_engines
     )
 
 

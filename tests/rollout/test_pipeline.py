@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from rllib_arpo.core import metrics as M
-from rllib_arpo.rollout.pipeline import GroupPipeline, split_groups
+from rllib_arpo.rollout.pipeline import GroupPipeline
 from tests.core.test_trajectory import make_step, make_trajectory
 
 
@@ -26,9 +26,15 @@ def group(name: str, version: int, size: int = 2) -> list:
     ]
 
 
-def test_trajectories_split_into_their_groups_in_order() -> None:
+def test_interleaved_trajectories_wait_as_their_groups_in_order() -> None:
+    pipeline = GroupPipeline([1], groups_per_update=2, max_lag=1, clock=Clock())
     a, b = group("a", 0), group("b", 0)
-    assert [g[0].group_id for g in split_groups([a[0], b[0], a[1], b[1]])] == ["a", "b"]
+    pipeline.launched(1, 2)
+    pipeline.arrived(1, [a[0], b[0], a[1], b[1]])
+    assert [[t.episode_id for t in g.trajectories] for g in pipeline.waiting] == [
+        ["a-0", "a-1"],
+        ["b-0", "b-1"],
+    ]
 
 
 def test_room_bounds_what_samples_or_waits_to_the_lag_plus_one_updates() -> None:
