@@ -48,6 +48,17 @@ option = SettingsOptions(DemoSettings())
     "groups come out mixed; resting tasks always or never solved).",
 )
 @option("--seed", help="Seed of the warm start, the algorithm and the task order.")
+@option(
+    "--env-runners",
+    type=click.IntRange(min=0),
+    help="Ray env runners that sample (0: the driver samples).",
+)
+@option(
+    "--max-policy-lag",
+    type=click.IntRange(min=0),
+    help="Asynchronous rollouts: env runners sample while the learner updates, on weights at "
+    "most this many updates old (0: synchronous; needs --env-runners 1 or more).",
+)
 @recipe_errors
 def demo_command(**flags: Any) -> None:
     """Warm-start a tiny VLM agent, train ARPO on MiniDesk (CPU), report success before/after."""

@@ -122,6 +122,11 @@ class DemoSettings:
     toward tasks whose groups come out mixed: ``core.curation``)."""
     seed: int = 0
     """Seeds the warm start, the algorithm and the task order."""
+    env_runners: int = 0
+    """Ray env runners that sample (0: the driver samples)."""
+    max_policy_lag: int = 0
+    """Asynchronous rollouts (``docs/async.md``): runners sample while the learner updates, on
+    weights at most this many updates old (0: synchronous). Needs ``env_runners`` >= 1."""
 
 
 @dataclass
@@ -168,6 +173,8 @@ class DemoResult:
             "episodes_per_family": self.settings.eval_episodes,
             "iterations": self.training.iterations,
             "use_replay": self.settings.replay,
+            "env_runners": self.settings.env_runners,
+            "max_policy_lag": self.settings.max_policy_lag,
             "training_seeds": self.settings.training_seeds,
             "train_seconds": round(self.training.seconds, 1),
             "interrupted": self.training.interrupted,
@@ -286,6 +293,15 @@ def check_settings(settings: DemoSettings) -> tuple[int, int]:
         check_family_names(settings.rl_families)
     except ValueError as error:
         raise SettingError("rl_families", str(error)) from None
+    if settings.max_policy_lag < 0 or settings.env_runners < 0:
+        bad = "max_policy_lag" if settings.max_policy_lag < 0 else "env_runners"
+        raise SettingError(bad, f"must be >= 0, got {getattr(settings, bad)}")
+    if settings.max_policy_lag and not settings.env_runners:
+        raise SettingError(
+            "max_policy_lag",
+            f"{settings.max_policy_lag} (asynchronous rollouts) samples in env runners while the "
+            "learner updates: set --env-runners 1 or more",
+        )
     return check_warmstart_inputs(
         settings.warm_families, [settings.level], setting_names=("warm_families", "level")
     )
@@ -371,8 +387,10 @@ def demo_config(settings: DemoSettings, warm_path: Path, screen: tuple[int, int]
                 "training_seeds": settings.training_seeds,
             },
         )
+        .env_runners(num_env_runners=settings.env_runners)
         .training(
             task_order=settings.task_order,
+            max_policy_lag=settings.max_policy_lag,
             **rl_training(settings, warm_path, max_steps=MAX_STEPS, max_new_tokens=MAX_NEW_TOKENS),
         )
         .debugging(seed=settings.seed)
@@ -418,6 +436,12 @@ def _train_on_ray(
             f"{settings.training_seeds} training tasks each): {budget}, "
             f"{settings.tasks_per_iteration} tasks x {settings.group_size} episodes per "
             f"iteration, success replay {'on' if settings.replay else 'off (GRPO)'}"
+            + (
+                f", asynchronous (policy lag <= {settings.max_policy_lag}, "
+                f"{settings.env_runners} env runners)"
+                if settings.max_policy_lag
+                else ""
+            )
         )
         line = ProgressLine(None if iterations is not None else settings.minutes * 60)
         algo, done, seconds, interrupted, history = train_arpo(

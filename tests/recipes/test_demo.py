@@ -100,6 +100,8 @@ def test_progress_line_averages_the_window_and_counts_down_a_time_budget() -> No
         ({"rl_families": ("nope",)}, "rl_families", "nope"),
         ({"warm_families": ("nope",)}, "warm_families", "nope"),
         ({"level": "grid999"}, "level", "grid999"),
+        ({"max_policy_lag": 1}, "max_policy_lag", "--env-runners 1"),
+        ({"env_runners": -1}, "env_runners", "-1"),
     ],
 )
 def test_bad_settings_are_named_before_anything_runs(tmp_path, bad, setting, value) -> None:
