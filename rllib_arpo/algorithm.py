@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -35,7 +36,7 @@ from rllib_arpo.core.trajectory import Trajectory
 from rllib_arpo.episodes import episode_to_trajectory
 from rllib_arpo.learner import ADVANTAGES, IS_WEIGHT, OLD_LOGP, TRAJECTORIES
 from rllib_arpo.rollout.loop import task_id_of
-from rllib_arpo.rollout.pipeline import GroupPipeline, WaitingGroup
+from rllib_arpo.rollout.pipeline import GroupLedger, GroupPipeline, WaitingGroup
 from rllib_arpo.rollout.tasks import resolve_task_list
 
 logger = logging.getLogger(__name__)
@@ -166,7 +167,8 @@ class ARPO(Algorithm):
         self._task_queue: list[Any] = []
         self._launches = 0
         self._restored_waiting: list[WaitingGroup] = []
-        self._discarded_groups = 0
+        self._ledger = GroupLedger()
+        self._runner_metrics: list[Any] = []  # fetched with groups, not yet aggregated
         self._runner_syncs: list[int] = []  # RLlib's weights sequence number at each runner sync
         super().setup(config)
         if config.num_engines:
@@ -245,24 +247,21 @@ class ARPO(Algorithm):
         """One update's groups from the pipeline: runners keep sampling, at most
         ``max_policy_lag`` versions ahead; waits only while fewer than T groups are complete."""
         pipeline = self._async_pipeline()
-        runner_metrics: list[Any] = []
-        self._fetch_arrived(pipeline, runner_metrics, timeout_s=0.0)  # done during the update
+        self._fetch_arrived(pipeline, timeout_s=0.0)  # done during the update (or at a save)
         self._launch_idle(pipeline)
         while not pipeline.ready():
-            self._fetch_arrived(pipeline, runner_metrics, timeout_s=0.05)
+            self._fetch_arrived(pipeline, timeout_s=0.05)
             self._follow_runner_health(pipeline)
             self._launch_idle(pipeline)
         taken = pipeline.take(self._learner_version())
         self._launch_idle(pipeline)  # the room the take freed: runners sample during learning
-        self.metrics.aggregate(runner_metrics, key=ENV_RUNNER_RESULTS)
-        taken.metrics[M.ASYNC_DISCARDED_GROUPS] = float(self._discarded_groups)
+        self.metrics.aggregate(self._runner_metrics, key=ENV_RUNNER_RESULTS)
+        self._runner_metrics = []
         for key, value in taken.metrics.items():
             self.metrics.log_value(key, value, window=1)
         return taken.trajectories
 
-    def _fetch_arrived(
-        self, pipeline: GroupPipeline, runner_metrics: list[Any], timeout_s: float
-    ) -> None:
+    def _fetch_arrived(self, pipeline: GroupPipeline, timeout_s: float) -> None:
         """Hand every finished request to the pipeline, stamped with when its runner finished
         (it may have waited, unfetched, while the driver ran an update)."""
         ready = self.env_runner_group.fetch_ready_async_reqs(
@@ -270,7 +269,7 @@ class ARPO(Algorithm):
         )
         for runner_id, (episodes, metrics, finished_at) in ready:
             pipeline.arrived(runner_id, [episode_to_trajectory(e) for e in episodes], finished_at)
-            runner_metrics.append(metrics)
+            self._runner_metrics.append(metrics)  # aggregated by the next update
 
     def _async_pipeline(self) -> GroupPipeline:
         if self._pipeline is None:
@@ -279,6 +278,7 @@ class ARPO(Algorithm):
                 self.config.tasks_per_iteration,
                 self.config.max_policy_lag,
                 version_of=self._sync_version,
+                ledger=self._ledger,
             )
             self._pipeline.waiting.extend(self._restored_waiting)  # groups of a checkpoint
             self._restored_waiting = []
@@ -332,7 +332,7 @@ class ARPO(Algorithm):
         healthy = set(self.env_runner_group.healthy_worker_ids())
         for runner_id in list(pipeline.in_flight) + pipeline.idle_runners():
             if runner_id not in healthy:
-                self._discarded_groups += pipeline.forget_runner(runner_id)
+                pipeline.forget_runner(runner_id)
         for runner_id in healthy - set(pipeline.in_flight) - set(pipeline.idle_runners()):
             pipeline.track(runner_id)
 
@@ -545,10 +545,13 @@ class ARPO(Algorithm):
 
     def _async_state(self) -> dict[str, Any] | None:
         """Complete groups waiting for the learner (resumed), the groups still sampling
-        (discarded on resume, counted), the launch counter (group ids stay unique)."""
+        (discarded on resume, counted), the group ledger, the launch counter (group ids stay
+        unique)."""
         pipeline = self._pipeline
         if pipeline is None and not self._restored_waiting and not self._runner_syncs:
             return None
+        if pipeline is not None:  # requests finished since the update: saved as waiting groups
+            self._fetch_arrived(pipeline, timeout_s=0.0)
         waiting = pipeline.waiting if pipeline is not None else self._restored_waiting
         return {
             "waiting": [
@@ -556,7 +559,7 @@ class ARPO(Algorithm):
                 for g in waiting
             ],
             "in_flight_groups": sum(pipeline.in_flight.values()) if pipeline is not None else 0,
-            "discarded_groups": self._discarded_groups,
+            "ledger": dataclasses.asdict(self._ledger),
             "launches": self._launches,
             "task_queue": list(self._task_queue),
             "runner_syncs": list(self._runner_syncs),
@@ -592,7 +595,8 @@ class ARPO(Algorithm):
             )
             for group in saved["waiting"]
         ]
-        self._discarded_groups = int(saved["discarded_groups"]) + int(saved["in_flight_groups"])
+        self._ledger = GroupLedger(**{k: int(v) for k, v in saved["ledger"].items()})
+        self._ledger.discarded += int(saved["in_flight_groups"])
         self._launches = int(saved["launches"])
         self._task_queue = list(saved["task_queue"])
         self._runner_syncs = [int(seq) for seq in saved["runner_syncs"]]

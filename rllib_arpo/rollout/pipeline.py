@@ -30,6 +30,29 @@ from rllib_arpo.core.trajectory import Trajectory
 
 
 @dataclass
+class GroupLedger:
+    """Where every group an asynchronous run asked for went; checkpointed with the driver.
+
+    At any moment ``launched == trained + dropped + discarded + pending`` (pending: sampling or
+    waiting): a group lost or trained twice breaks the sum.
+    """
+
+    launched: int = 0
+    trained: int = 0
+    dropped: int = 0
+    discarded: int = 0
+
+    def metrics(self, pending: int) -> dict[str, float]:
+        return {
+            M.ASYNC_GROUPS_LAUNCHED: float(self.launched),
+            M.ASYNC_GROUPS_TRAINED: float(self.trained),
+            M.ASYNC_GROUPS_DROPPED: float(self.dropped),
+            M.ASYNC_GROUPS_DISCARDED: float(self.discarded),
+            M.ASYNC_GROUPS_PENDING: float(pending),
+        }
+
+
+@dataclass
 class WaitingGroup:
     """A complete group the learner has not trained on yet."""
 
@@ -62,6 +85,8 @@ class GroupPipeline:
             of weight syncs); identity by default (engines record sync versions).
         clock: Wall-clock seconds (``time.time``: runners stamp when a request finished in
             the same clock); a test passes its own.
+        ledger: Counts of groups launched, trained, dropped and discarded, kept across
+            pipelines (a resumed run continues its checkpoint's); a new one by default.
     """
 
     def __init__(
@@ -71,8 +96,10 @@ class GroupPipeline:
         max_lag: int,
         version_of: Callable[[int], int] = int,
         clock: Callable[[], float] = time.time,
+        ledger: GroupLedger | None = None,
     ) -> None:
         self.groups_per_update = groups_per_update
+        self.ledger = ledger if ledger is not None else GroupLedger()
         self.version_of = version_of
         self.max_lag = max_lag
         self.clock = clock
@@ -90,15 +117,20 @@ class GroupPipeline:
     def idle_runners(self) -> list[int]:
         return sorted(self._idle_since)
 
+    def pending(self) -> int:
+        """Groups sampling or waiting for the learner."""
+        return sum(self.in_flight.values()) + len(self.waiting)
+
     def room(self) -> int:
         """Groups that may still be launched without exceeding the in-flight bound."""
-        return self.capacity - sum(self.in_flight.values()) - len(self.waiting)
+        return self.capacity - self.pending()
 
     def launched(self, runner_id: int, num_groups: int) -> None:
         now = self.clock()
         self._idle_s += now - self._idle_since.pop(runner_id)
         self.in_flight[runner_id] = num_groups
         self._launched_at[runner_id] = now
+        self.ledger.launched += num_groups
 
     def arrived(
         self, runner_id: int, trajectories: Sequence[Trajectory], finished_at: float | None = None
@@ -122,7 +154,9 @@ class GroupPipeline:
         groups it was sampling (counted as discarded)."""
         self._launched_at.pop(runner_id, None)
         self._idle_since.pop(runner_id, None)
-        return self.in_flight.pop(runner_id, 0)
+        lost = self.in_flight.pop(runner_id, 0)
+        self.ledger.discarded += lost
+        return lost
 
     # ------------------------------------------------------------------ the learner's side
 
@@ -144,7 +178,10 @@ class GroupPipeline:
             [now - g.arrived_s for g in kept],
             dropped=len(admission.dropped),
         )
+        self.ledger.trained += len(kept)
+        self.ledger.dropped += len(admission.dropped)
         metrics.update(self._idle_metrics(now))
+        metrics.update(self.ledger.metrics(self.pending()))
         return Taken(kept, admission, metrics)
 
     def _idle_metrics(self, now: float) -> dict[str, float]:

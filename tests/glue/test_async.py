@@ -18,6 +18,15 @@ def async_config(policy_dir, max_policy_lag: int, num_engines: int = 0):
     )
 
 
+def assert_ledger_balances(result: dict) -> None:
+    """Every group launched was trained, dropped, discarded, or still samples or waits."""
+    launched, trained, dropped, discarded, pending = (
+        result[f"async/groups_{what}"]
+        for what in ("launched", "trained", "dropped", "discarded", "pending")
+    )
+    assert launched == trained + dropped + discarded + pending, result
+
+
 @pytest.mark.parametrize("num_engines", [0, 1])  # weights in the runners; one engine actor
 def test_updates_train_on_groups_within_the_lag_while_runners_keep_sampling(
     engine_cluster, target_policy_dir, num_engines
@@ -31,6 +40,7 @@ def test_updates_train_on_groups_within_the_lag_while_runners_keep_sampling(
             assert result["async/dropped_groups"] == 0
             assert 0 <= result["async/env_idle_share"] <= 1
             assert 0 < result["async/learner_idle_share"] <= 1
+            assert_ledger_balances(result)
         # From the second update on, the groups were sampled while the learner updated: by
         # the weights one version behind (lag 1), and the step versions say so.
         assert results[-1]["async/lag_versions_max"] == 1
@@ -49,10 +59,10 @@ def test_waiting_groups_survive_a_checkpoint_and_groups_in_flight_are_counted(
     try:
         algo.train()
         algo.train()
+        algo.save_to_path(str(tmp_path / "checkpoint"))  # fetches requests finished by now
         pipeline = algo._pipeline
         waiting_ids = {g.trajectories[0].group_id for g in pipeline.waiting}
         in_flight = sum(pipeline.in_flight.values())
-        algo.save_to_path(str(tmp_path / "checkpoint"))
     finally:
         algo.stop()
     restored = config.build_algo()
@@ -60,7 +70,8 @@ def test_waiting_groups_survive_a_checkpoint_and_groups_in_flight_are_counted(
         restored.restore_from_path(str(tmp_path / "checkpoint"))
         assert {g.trajectories[0].group_id for g in restored._restored_waiting} == waiting_ids
         result = restored.train()
-        assert result["async/discarded_in_flight_groups"] == in_flight
+        assert result["async/groups_discarded"] == in_flight
+        assert_ledger_balances(result)
         # New requests get new group ids: nothing trained twice under one name.
         launched = {g.trajectories[0].group_id for g in restored._pipeline.waiting}
         assert not launched & waiting_ids

@@ -342,3 +342,90 @@ def test_kill_9_then_resume_continues_from_the_newest_complete_checkpoint(killed
     assert (
         json.loads((new[-1] / CHECKPOINT_COMPLETE_MARKER).read_text())["training_iteration"] == 12
     )
+
+
+# ------------------------------------------------------------------------------------ async
+
+ARPO_MINIDESK_ASYNC = (
+    ARPO_MINIDESK.replace("num_env_runners: 0", "num_env_runners: 1")
+    .replace(
+        "    replay_capacity_per_task: 64\n",
+        "    replay_capacity_per_task: 64\n    max_policy_lag: 1\n",
+    )
+    .replace("training_iteration: 12", "training_iteration: 8")
+)
+"""The same run with asynchronous rollouts: one env runner samples while the learner updates."""
+
+
+def async_state(checkpoint: Path) -> dict:
+    """The saved pipeline: ledger counts, waiting group ids, groups sampling at the save."""
+    algo = pickle.loads((checkpoint / "algorithm_state.pkl").read_bytes())
+    saved = algo["arpo_driver"]["async"]
+    return {
+        **saved["ledger"],
+        "waiting": {g["trajectories"][0]["group_id"] for g in saved["waiting"]},
+        "in_flight": saved["in_flight_groups"],
+    }
+
+
+def assert_balanced(checkpoint: Path) -> None:
+    state = async_state(checkpoint)
+    accounted = (
+        state["trained"]
+        + state["dropped"]
+        + state["discarded"]
+        + len(state["waiting"])
+        + state["in_flight"]
+    )
+    assert state["launched"] == accounted, (checkpoint.name, state)
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_kill_9_during_async_training_then_resume_loses_and_repeats_no_group(
+    tmp_path: Path,
+) -> None:
+    """Asynchronous rollouts, kill -9 the moment the fourth checkpoint folder appears, resume to
+    the end. Every checkpoint accounts for every group launched (trained, dropped, discarded,
+    waiting or sampling); the resumed run trains the groups that waited at its checkpoint, counts
+    those that were sampling as discarded, keeps the replay, and never trains an iteration twice."""
+    config = tmp_path / "arpo-async.yaml"
+    config.write_text(ARPO_MINIDESK_ASYNC)
+    experiment = tmp_path / "runs" / "killed-async"
+    args = ["--config", str(config), "--storage-path", str(tmp_path / "runs")]
+    process = start(["train", *args, "--name", "killed-async"], tmp_path)
+    try:
+        wait_for(
+            lambda: list(experiment.glob("*/checkpoint_000003")), process, "a fourth checkpoint"
+        )
+    finally:
+        kill_9(process)
+    complete = [p for p in checkpoints(experiment) if is_complete_checkpoint(p)]
+    assert len(complete) >= 3
+    for checkpoint in complete:
+        assert_balanced(checkpoint)
+    newest = complete[-1]
+    before = async_state(newest)
+    assert before["launched"] > before["trained"], "runners were sampling ahead of the learner"
+    on_disk = {p.name for p in checkpoints(experiment)}
+
+    result = CliRunner().invoke(
+        rllib, ["train", "--config", str(config), "--restore", str(experiment)],
+        catch_exceptions=False,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    iterations = [int(i) for i in PROGRESS.findall(result.output)]
+    assert iterations == list(range(saved_state(newest)["iteration"] + 1, 9)), result.output
+    new = [p for p in checkpoints(experiment) if p.name not in on_disk]
+    assert new and all(is_complete_checkpoint(p) for p in new)
+    assert_continues(newest, new[0])  # iteration, AdamW, replay, task generator
+    for checkpoint in new:
+        assert_balanced(checkpoint)
+    after = async_state(new[0])
+    # The groups sampling at the checkpoint died with the process: discarded and counted once.
+    assert after["discarded"] == before["discarded"] + before["in_flight"]
+    assert after["dropped"] == before["dropped"] == 0
+    # The groups waiting at the checkpoint were the resumed update's (the oldest), trained once.
+    assert after["trained"] == before["trained"] + 2  # one update: 2 groups
+    assert not before["waiting"] & after["waiting"]
+    assert after["launched"] > before["launched"]  # new groups, under new ids

@@ -103,3 +103,23 @@ def test_a_request_counts_as_finished_when_the_runner_finished_not_when_fetched(
     taken = pipeline.take(learner_version=0)
     assert taken.metrics[M.ASYNC_ENV_IDLE_SHARE] == pytest.approx(0.6)  # idle from 4 to 10
     assert taken.metrics[M.ASYNC_AGE_MEAN_S] == pytest.approx(6.0)
+
+
+def test_the_ledger_accounts_for_every_group_launched() -> None:
+    """launched == trained + dropped + discarded + pending, through drops, a lost runner and a
+    ledger handed to a new pipeline (a resumed run)."""
+    pipeline = GroupPipeline([1, 2], groups_per_update=2, max_lag=1, clock=Clock())
+    pipeline.launched(1, 3)
+    pipeline.launched(2, 2)
+    pipeline.arrived(1, group("old", 0) + group("a", 2) + group("b", 2))
+    pipeline.forget_runner(2)
+    taken = pipeline.take(learner_version=2)  # "old" has lag 2: dropped
+    ledger = pipeline.ledger
+    assert (ledger.launched, ledger.trained, ledger.dropped, ledger.discarded) == (5, 1, 1, 2)
+    assert taken.metrics[M.ASYNC_GROUPS_PENDING] == 1.0  # "b" waits
+    assert taken.metrics[M.ASYNC_GROUPS_LAUNCHED] == 5.0
+    resumed = GroupPipeline([1], groups_per_update=2, max_lag=1, clock=Clock(), ledger=ledger)
+    resumed.launched(1, 2)
+    assert resumed.ledger.launched == 7
+    counts = resumed.ledger
+    assert counts.launched == counts.trained + counts.dropped + counts.discarded + 1 + 2
