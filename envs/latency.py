@@ -9,6 +9,7 @@ time and no CPU, as a remote VM does.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -38,3 +39,12 @@ class SimulatedLatency(gym.Wrapper):
     def step(self, action: Any) -> Any:
         time.sleep(self.step_s)
         return self.env.step(action)
+
+
+def make_with_latency(make: Callable[[dict[str, Any]], gym.Env], config: dict[str, Any]) -> gym.Env:
+    """``make(config)`` without ``step_latency_s`` / ``reset_latency_s``, in a
+    ``SimulatedLatency`` when either is set (an env creator's VM stand-in)."""
+    config = dict(config)
+    step_s, reset_s = config.pop("step_latency_s", 0.0), config.pop("reset_latency_s", 0.0)
+    env = make(config)
+    return SimulatedLatency(env, step_s, reset_s) if step_s or reset_s else env

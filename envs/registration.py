@@ -87,15 +87,10 @@ def make_minidesk(env_config: dict[str, Any] | None = None) -> Any:
     """RLlib creator of MiniDesk: ``MiniDeskEnv(**env_config)``; accepts RLlib's ``EnvContext``
     (a dict) and a JSON list as ``screen_size``. ``step_latency_s`` / ``reset_latency_s`` wrap
     it in ``envs.latency.SimulatedLatency`` (a stand-in for VMs: ``bench/async.py``)."""
+    from envs.latency import make_with_latency
     from envs.minidesk.env import MiniDeskEnv
 
     config = dict(env_config or {})
     if "screen_size" in config:
         config["screen_size"] = tuple(config["screen_size"])
-    step_s, reset_s = config.pop("step_latency_s", 0.0), config.pop("reset_latency_s", 0.0)
-    env = MiniDeskEnv(**config)
-    if step_s or reset_s:
-        from envs.latency import SimulatedLatency
-
-        return SimulatedLatency(env, step_s, reset_s)
-    return env
+    return make_with_latency(lambda rest: MiniDeskEnv(**rest), config)

@@ -125,9 +125,12 @@ class FaultInjectionEnv(gym.Wrapper):
 
 
 def make_target_env(config: dict | None = None) -> gym.Env:
-    """RLlib env creator: ``TargetEnv``, wrapped in ``FaultInjectionEnv`` when config has "fault"."""
+    """RLlib env creator: ``TargetEnv``, wrapped in ``FaultInjectionEnv`` when config has "fault"
+    and in ``SimulatedLatency`` when it has ``step_latency_s`` or ``reset_latency_s``."""
+    from envs.latency import make_with_latency
+
     config = dict(config or {})
-    env: gym.Env = TargetEnv(config)
+    env: gym.Env = make_with_latency(TargetEnv, config)
     if config.get("fault"):
         env = FaultInjectionEnv(
             env,

@@ -3,6 +3,8 @@ update trains on groups at most L versions old; waiting groups survive a checkpo
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from tests.glue.test_engine_actors import engine_config
@@ -10,10 +12,10 @@ from tests.glue.test_engine_actors import engine_config
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
 
-def async_config(policy_dir, max_policy_lag: int, num_engines: int = 0):
+def async_config(policy_dir, max_policy_lag: int, num_engines: int = 0, engine: str = "hf"):
     """The engine-actor tests' setting (two CPU runners), asynchronous, weights in the runners
-    or in ``num_engines`` hf engine actors."""
-    return engine_config(policy_dir, "hf").training(
+    or in ``num_engines`` engine actors."""
+    return engine_config(policy_dir, engine).training(
         max_policy_lag=max_policy_lag, tis_cap=2.0, num_engines=num_engines
     )
 
@@ -47,6 +49,31 @@ def test_updates_train_on_groups_within_the_lag_while_runners_keep_sampling(
         assert results[-1]["rollout/policy_version_min"] >= 2  # the 4th update starts at 3
         # Sampling ran ahead: requests are in flight after the update.
         assert sum(algo._pipeline.in_flight.values()) + len(algo._pipeline.waiting) > 0
+    finally:
+        algo.stop()
+
+
+@pytest.mark.vllm
+def test_a_vllm_engine_serves_async_runners_and_episodes_span_its_syncs(
+    engine_cluster, target_policy_dir
+) -> None:
+    """The real vLLM engine behind two asynchronous runners. Env steps of 0.3 s make a request
+    outlast an update, so weight syncs land mid-episode: partial rollouts, whose steps keep the
+    versions that sampled them, within the bound."""
+    config = async_config(target_policy_dir, 1, num_engines=1, engine="vllm").environment(
+        "arpo-target", env_config={"step_latency_s": 0.3}
+    )
+    algo = config.build_algo()
+    try:
+        results = [algo.train() for _ in range(4)]
+        for result in results:
+            assert result["rollout/num_trajectories"] == 16
+            assert result["async/lag_versions_max"] <= 1
+            assert result["rollout/policy_version_max"] <= result["sync/weight_version"] - 1
+            assert_ledger_balances(result)
+            assert math.isfinite(result["learners"]["default_policy"]["loss/policy"])
+        assert sum(r["rollout/mixed_version_trajectories"] for r in results) > 0
+        assert results[-1]["sync/weight_version"] == 4
     finally:
         algo.stop()
 
