@@ -67,6 +67,10 @@ def run_mode(args: argparse.Namespace, lag: int) -> dict[str, float]:
         "wall_s": wall,
         "rollout_s": float(rollout_s),
         "learn_s": float(learn_s),
+        # The rest of an iteration: replay, old log-probs, weight sync, and what is left.
+        "old_logp_s": float(np.mean([r[M.TIME_OLD_LOGP_S] for r in results])),
+        "sync_s": float(np.mean([r[M.TIME_SYNC_S] for r in results])),
+        "iteration_s": wall / len(results),
     }
     if lag:
         out["learner_idle_share"] = float(np.mean([r[M.ASYNC_LEARNER_IDLE_SHARE] for r in results]))
@@ -105,8 +109,9 @@ def main() -> None:
                 f"{name:<12} {row['trajectories_per_min']:7.1f} trajectories/min ({ratio:4.2f}x)"
                 f"  learner idle {row['learner_idle_share']:5.1%}"
                 f"  env idle {row['env_idle_share']:5.1%}"
-                f"  rollout {row['rollout_s']:5.1f} s  learn {row['learn_s']:5.1f} s"
-                + (f"  lag {row['lag_mean']:.2f}" if lag else ""),
+                f"  per iteration {row['iteration_s']:5.1f} s: rollout {row['rollout_s']:4.1f}"
+                f"  learn {row['learn_s']:4.1f}  old log-probs {row['old_logp_s']:4.1f}"
+                f"  sync {row['sync_s']:4.1f}" + (f"  lag {row['lag_mean']:.2f}" if lag else ""),
                 flush=True,
             )
     print(

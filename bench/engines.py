@@ -105,6 +105,7 @@ def build_engine_for(
     max_batch: int = 8,
     device: str | None = None,
     options: dict | None = None,
+    weight_transfer: str = "object_store",
 ):
     from rllib_arpo.policy.generate import SamplingParams
     from rllib_arpo.rollout.engines import EngineSettings, build_engine
@@ -119,6 +120,7 @@ def build_engine_for(
             max_batch=max_batch,
             seed=0,
             options=dict(options or {}) if kind == "vllm" else {},
+            weight_transfer=weight_transfer,
         )
     )
 
@@ -263,38 +265,22 @@ def object_store_sync(checkpoint: Path, dtype: str) -> dict:
 def broadcast_sync(checkpoint: Path, dtype: str) -> dict:
     """Full weights by vLLM's RL weight transfer over gloo (``vllm_transfer``): the learner's
     live tensors broadcast into the engine's worker, which reloads them layer by layer."""
-    import socket
 
-    from rllib_arpo.policy.generate import SamplingParams
     from rllib_arpo.policy.load import load_policy
-    from rllib_arpo.rollout.engines import EngineSettings, build_engine
     from rllib_arpo.rollout.engines.vllm_transfer import (
         LocalClient,
         StateSource,
         open_trainer_endpoint,
     )
 
-    engine = build_engine(
-        EngineSettings(
-            kind="vllm",
-            checkpoint_path=str(checkpoint),
-            sampling=SamplingParams(max_new_tokens=8),
-            dtype=dtype,
-            seed=0,
-            options=SYNC_KV_CACHE,
-            weight_transfer="gloo",
-        )
+    engine = build_engine_for(
+        "vllm", checkpoint, dtype, options=SYNC_KV_CACHE, weight_transfer="gloo"
     )
     try:
         client = LocalClient(engine)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
         learner = load_policy(checkpoint, dtype=dtype)
         source = StateSource(lambda: learner.get_state(live=True))
-        join_s, sender = timed(
-            lambda: open_trainer_endpoint("gloo", "127.0.0.1", port, 2, client, source)
-        )
+        join_s, sender = timed(lambda: open_trainer_endpoint("gloo", "127.0.0.1", client, source))
         client.version = 1
         seconds, _ = timed(sender.send_weights)
     finally:

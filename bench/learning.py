@@ -20,7 +20,8 @@ seed). The table, per variant and family:
 held-out greedy success before and after (mean over seeds, the standard error of the pooled
 episodes, each seed), the best fixed click on the same held-out episodes, and whether `after`
 clears the fixed click by 2 standard errors; per variant: iterations, iterations without an
-update, trajectories trained, replay injections and wall time. The Tune form of the same runs
+update, trajectories trained, replay injections and wall time; and each variant's `after`
+against the first variant's, in joint standard errors. The Tune form of the same runs
 (training only) is `tune_configs/minidesk_grpo_vs_arpo.yaml`.
 """
 
@@ -197,6 +198,30 @@ def table(figures: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def comparison(figures: dict[str, dict]) -> str:
+    """Each variant's held-out `after` against the first variant's, per family, in joint
+    standard errors (the learning parity of asynchronous rollouts; ARPO against GRPO)."""
+    (base, base_fig), *others = figures.items()
+    if not others:
+        return ""
+    lines = [
+        f"| variant - {base} | family | after difference (points) | joint SE | in SE | verdict |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for variant, fig in others:
+        for family, f in fig["families"].items():
+            b = base_fig["families"][family]
+            difference = f["after"] - b["after"]
+            joint = math.hypot(f["after_se"], b["after_se"])
+            in_se = difference / joint if joint else 0.0
+            verdict = "within 2 SE" if abs(in_se) <= 2 else ("higher" if in_se > 0 else "lower")
+            lines.append(
+                f"| {variant} | {family} | {difference * 100:+.1f} | {joint * 100:.1f} "
+                f"| {in_se:+.1f} | {verdict} |"
+            )
+    return "\n".join(lines)
+
+
 FOOTNOTE = (
     "Held-out: greedy, 200 episodes per family on seeds no run trains on; ± is the binomial "
     "standard error of the episodes pooled over seeds. Best fixed click: the best single click on "
@@ -317,7 +342,10 @@ def main() -> None:
         raise SystemExit(f"no finished runs under {args.runs}")
     figures = {variant: variant_figures(runs) for variant, runs in summaries.items()}
     run_minutes = sum(s.get("wall_s", 0.0) for runs in summaries.values() for s in runs) / 60
-    text = "\n".join([header(run_minutes), "", table(figures), "", FOOTNOTE])
+    versus = comparison(figures)
+    text = "\n".join(
+        [header(run_minutes), "", table(figures), *(["", versus] if versus else []), "", FOOTNOTE]
+    )
     print(text)
     args.docs.mkdir(parents=True, exist_ok=True)
     (args.docs / f"{args.name}.md").write_text(text + "\n")

@@ -268,6 +268,9 @@ class ARPOConfig(AlgorithmConfig):
         self.callbacks_class = ARPOTensorBoardCallback
         self.add_default_connectors_to_learner_pipeline = False
         self.num_env_runners = 0
+        # Our env runners have no connector state to merge. RLlib's gather of it after every
+        # iteration waits for each runner's call in flight: asynchronous rollouts stalled on it.
+        self._dont_auto_sync_env_runner_states = True
 
     @override(AlgorithmConfig)
     def training(

@@ -124,21 +124,14 @@ class ARPOTorchLearner(TorchLearner):
     ) -> None:
         """Join the engines' workers in one process group, this learner at rank 0
         (``rollout.engines.vllm_transfer``; rank 0 of data-parallel learners only)."""
-        import socket
-
         import ray
 
         from rllib_arpo.rollout.engines.vllm_transfer import StateSource, open_trainer_endpoint
 
         policy = self._policy(module_id)
-        with socket.socket() as probe:  # a free port for the group's rendezvous store
-            probe.bind(("", 0))
-            port = probe.getsockname()[1]
         self._transfer = open_trainer_endpoint(
             backend,
             ray.util.get_node_ip_address(),
-            port,
-            client.world_size,
             client,
             StateSource(lambda: policy.get_state(live=True)),
         )

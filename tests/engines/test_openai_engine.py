@@ -7,7 +7,6 @@ Run with ``.venv-vllm/bin/pytest -m vllm`` (the training venv deselects it).
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ from rllib_arpo.policy.generate import SamplingParams
 from rllib_arpo.policy.load import load_policy
 from rllib_arpo.policy.model import TrajectoryInput
 from rllib_arpo.rollout.engines import EngineSettings, build_engine
+from rllib_arpo.rollout.engines.base import free_port
 from rllib_arpo.rollout.generation import TurnRequest, WeightUpdate
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
@@ -30,12 +30,6 @@ pytestmark = [pytest.mark.vllm, pytest.mark.slow]
 
 def screen(seed: int, width: int = 320, height: int = 240) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, size=(height, width, 3), dtype=np.uint8)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -23,16 +23,22 @@ def screen(seed: int, width: int = 400, height: int = 300) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, size=(height, width, 3), dtype=np.uint8)
 
 
-@pytest.fixture(scope="module")
-def engine(tiny_pair):
-    engine = build_engine(
+def tiny_engine(tiny_pair, **settings):
+    """A vLLM engine over the first tiny checkpoint: 24 new tokens, seed 0, and ``settings``."""
+    return build_engine(
         EngineSettings(
             kind="vllm",
             checkpoint_path=str(tiny_pair[0]),
             sampling=SamplingParams(max_new_tokens=24),
             seed=0,
+            **settings,
         )
     )
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_pair):
+    engine = tiny_engine(tiny_pair)
     yield engine
     engine.close()
 
@@ -99,15 +105,7 @@ def test_a_lora_adapter_is_served_as_a_new_version(tiny_pair) -> None:
                 parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.5)
     adapter = learner.get_state()
     assert all("lora_" in name for name in adapter)
-    engine = build_engine(
-        EngineSettings(
-            kind="vllm",
-            checkpoint_path=str(tiny_pair[0]),
-            sampling=SamplingParams(max_new_tokens=24),
-            lora={"r": 8, "alpha": 16},
-            seed=0,
-        )
-    )
+    engine = tiny_engine(tiny_pair, lora={"r": 8, "alpha": 16})
     try:
         base = load_policy(tiny_pair[0])
         shots, responses, sampler = two_turns(engine)  # version 0: the base (B = 0)
@@ -131,7 +129,6 @@ def test_a_lora_adapter_is_served_as_a_new_version(tiny_pair) -> None:
 def test_full_weights_broadcast_from_the_learner_land_in_every_worker(tiny_pair) -> None:
     """vLLM's RL weight transfer over gloo (``vllm_transfer``): the learner joins the workers'
     group at rank 0 and broadcasts its live tensors; the engine then samples from them."""
-    import socket
 
     from rllib_arpo.rollout.engines.vllm_transfer import (
         LocalClient,
@@ -139,23 +136,12 @@ def test_full_weights_broadcast_from_the_learner_land_in_every_worker(tiny_pair)
         open_trainer_endpoint,
     )
 
-    engine = build_engine(
-        EngineSettings(
-            kind="vllm",
-            checkpoint_path=str(tiny_pair[0]),
-            sampling=SamplingParams(max_new_tokens=24),
-            seed=0,
-            weight_transfer="gloo",
-        )
-    )
+    engine = tiny_engine(tiny_pair, weight_transfer="gloo")
     try:
         before, after = load_policy(tiny_pair[0]), load_policy(tiny_pair[1])
         client = LocalClient(engine)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
         source = StateSource(lambda: after.get_state(live=True))
-        sender = open_trainer_endpoint("gloo", "127.0.0.1", port, 2, client, source)
+        sender = open_trainer_endpoint("gloo", "127.0.0.1", client, source)
         client.version = 1
         sender.send_weights()
         assert engine.weight_version == 1

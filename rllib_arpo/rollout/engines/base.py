@@ -83,3 +83,12 @@ def single_pad_prompt(builder: Any, request: Any) -> list[int]:
 def chunks(items: list[Any], size: int) -> list[list[Any]]:
     """``items`` in consecutive pieces of at most ``size``."""
     return [items[i : i + size] for i in range(0, len(items), max(1, size))]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on ``host`` now, for a server or rendezvous store about to bind it."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]

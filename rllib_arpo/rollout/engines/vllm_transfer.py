@@ -44,6 +44,8 @@ from vllm.distributed.weight_transfer.base import (
     WeightTransferUpdateInfo,
 )
 
+from rllib_arpo.rollout.engines.base import free_port
+
 
 class StateSource(WeightSource):
     """A ``WeightSource`` over the learner's live weights: ``state()`` returns them by name, on
@@ -246,10 +248,12 @@ class LocalClient:
 
 
 def open_trainer_endpoint(
-    backend: str, address: str, port: int, world_size: int, client: Any, source: WeightSource
+    backend: str, address: str, client: Any, source: WeightSource
 ) -> TrainerWeightTransferEngine:
     """The learner's transfer engine for ``backend`` ("nccl": vLLM's; "gloo": the one above),
-    joined with every engine's workers (``client`` reaches the engines)."""
+    joined with every engine's workers (``client`` reaches the engines and knows the group's
+    size) through a rendezvous store on a free port of ``address``, this process at rank 0."""
+    port, world_size = free_port(address), client.world_size
     if backend == "nccl":
         from vllm.distributed.weight_transfer.nccl_engine import (
             NCCLTrainerInitInfo,
