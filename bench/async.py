@@ -17,8 +17,9 @@ iteration and ``--iterations`` timed ones, and prints:
 - learner idle share: the share of an iteration spent waiting for groups (sync: the rollout);
 - env idle share: the share of runner time without a sampling request (sync: the rest of the
   iteration, when runners wait for the learner);
-- the mean seconds of sampling and of learning per iteration in sync mode (how "of the same
-  order" they are), and the lag of what each async update trained on.
+- the mean seconds per iteration and their parts: waiting for groups (sync: sampling),
+  learning, recomputing old log-probs, the weight sync (in sync mode, how "of the same order"
+  sampling and learning are), and the lag of what each async update trained on.
 """
 
 from __future__ import annotations
