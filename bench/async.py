@@ -91,7 +91,7 @@ def main() -> None:
     parser.add_argument("--step-latency", type=float, default=1.0)
     parser.add_argument("--reset-latency", type=float, default=5.0)
     parser.add_argument(
-        "--epochs", type=int, default=24, help="learner passes per update (learn ~ sample)"
+        "--epochs", type=int, default=18, help="learner passes per update (learn ~ sample)"
     )
     parser.add_argument("--lags", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--json", type=Path, help="also write the figures here")
