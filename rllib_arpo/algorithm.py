@@ -441,12 +441,9 @@ class ARPO(Algorithm):
             for index, logp in zip(recompute, scored):
                 old[index] = np.asarray(logp, dtype=np.float32)
         self.metrics.log_value(M.TRAIN_OLD_LOGP_RECOMPUTED, len(recompute), window=1)
-        # Fresh trajectories whose sampler log-probs sit beside recomputed trainer ones.
-        compared = [
-            i
-            for i in recompute
-            if not trajectories[i].is_replay and len(sampler[i]) == len(old[i]) and len(old[i])
-        ]
+        # Trajectories whose sampler log-probs sit beside recomputed trainer ones; the fresh ones.
+        comparable = [i for i in recompute if len(sampler[i]) == len(old[i]) and len(old[i])]
+        compared = [i for i in comparable if not trajectories[i].is_replay]
         cap = self.config.tis_cap
         if cap is None and self.config.max_policy_lag:
             cap = ASYNC_TIS_CAP  # the behaviour correction is part of the asynchronous objective
@@ -458,14 +455,7 @@ class ARPO(Algorithm):
         weights = [np.ones(len(x), dtype=np.float32) for x in old]
         # Asynchronous runs: replayed successes are stale by construction and get the same
         # correction (their sampler's log-probs against the proximal policy's).
-        weighted = compared + [
-            i
-            for i in recompute
-            if trajectories[i].is_replay
-            and self.config.max_policy_lag
-            and len(sampler[i]) == len(old[i])
-            and len(old[i])
-        ]
+        weighted = comparable if self.config.max_policy_lag else compared
         for index, weight in zip(
             weighted,
             truncated_is_weights([sampler[i] for i in weighted], [old[i] for i in weighted], cap),
@@ -547,9 +537,9 @@ class ARPO(Algorithm):
         """Complete groups waiting for the learner (resumed), the groups still sampling
         (discarded on resume, counted), the group ledger, the launch counter (group ids stay
         unique)."""
-        pipeline = self._pipeline
-        if pipeline is None and not self._restored_waiting and not self._runner_syncs:
+        if not self.config.max_policy_lag:
             return None
+        pipeline = self._pipeline
         if pipeline is not None:  # requests finished since the update: saved as waiting groups
             self._fetch_arrived(pipeline, timeout_s=0.0)
         waiting = pipeline.waiting if pipeline is not None else self._restored_waiting
