@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from ray.rllib.algorithms.algorithm import Algorithm
-from ray.rllib.core import DEFAULT_MODULE_ID
+from ray.rllib.core import COMPONENT_LEARNER, COMPONENT_RL_MODULE, DEFAULT_MODULE_ID
 from ray.rllib.policy.sample_batch import MultiAgentBatch, SampleBatch
 from ray.rllib.utils.annotations import override
 from ray.rllib.utils.metrics import (
@@ -22,6 +22,7 @@ from ray.rllib.utils.metrics import (
     LEARNER_UPDATE_TIMER,
     SYNCH_WORKER_WEIGHTS_TIMER,
     TIMERS,
+    WEIGHTS_SEQ_NO,
 )
 from ray.tune.execution.placement_groups import PlacementGroupFactory
 from ray.tune.registry import register_trainable
@@ -55,6 +56,19 @@ def _object_array(items: list[Any]) -> np.ndarray:
     for index, item in enumerate(items):
         out[index] = item
     return out
+
+
+def _sample_request(runner: Any, tasks: list, launch: int, engines: Any, weights: Any) -> tuple:
+    """An asynchronous runner's request: load ``weights`` (an object ref) when sent, sample the
+    groups of ``tasks``; ``launch`` names them (one number per request keeps group ids
+    unique). Returns the episodes, the runner's metrics and when it finished (the pipeline's
+    clock)."""
+    if weights is not None:
+        import ray
+
+        runner.set_state(ray.get(weights))
+    episodes = runner.sample(tasks=tasks, iteration=launch, engines=engines)
+    return episodes, runner.get_metrics(), time.time()
 
 
 def _throughput(
@@ -170,6 +184,9 @@ class ARPO(Algorithm):
         self._ledger = GroupLedger()
         self._runner_metrics: list[Any] = []  # fetched with groups, not yet aggregated
         self._runner_syncs: list[int] = []  # RLlib's weights sequence number at each runner sync
+        # Asynchronous runners holding weights get them with their next request (below).
+        self._runner_weights: tuple[int, Any] | None = None  # (version, object ref)
+        self._runner_has: dict[int, int] = {}  # runner id -> the version it holds
         super().setup(config)
         if config.num_engines:
             from rllib_arpo.engine_actors import EnginePool
@@ -228,12 +245,12 @@ class ARPO(Algorithm):
         with self.metrics.log_time((TIMERS, SYNCH_WORKER_WEIGHTS_TIMER)), clock(M.TIME_SYNC_S):
             if self.engines is not None:
                 self._sync_engines()
+            elif self.config.max_policy_lag:  # sent with each runner's next request
+                self._runner_syncs.append(self._learner_weights_seq_no())
             else:
                 self.env_runner_group.sync_weights(
                     from_worker_or_learner_group=self.learner_group, inference_only=True
                 )
-                if self.config.max_policy_lag:
-                    self._runner_syncs.append(self._learner_weights_seq_no())
         throughput = _throughput(trajectories, groups.trajectories, clock.seconds)
         if self.config.max_policy_lag:  # the time the learners waited for groups
             waited = clock.seconds[M.TIME_ROLLOUT_S] / (time.perf_counter() - started)
@@ -311,20 +328,38 @@ class ARPO(Algorithm):
                 self._task_queue.extend(self._next_tasks())
             tasks, self._task_queue = self._task_queue[:share], self._task_queue[share:]
             launch, self._launches = self._launches, self._launches + 1
+            weights = self._weights_owed_to(runner_id) if engines is None else None
             made = self.env_runner_group.foreach_env_runner_async(
-                lambda runner, tasks=tasks, launch=launch, engines=engines: (
-                    # ``iteration`` names the groups: one number per request keeps them unique.
-                    runner.sample(tasks=tasks, iteration=launch, engines=engines),
-                    runner.get_metrics(),
-                    time.time(),  # when the request finished (the pipeline's clock)
+                lambda runner, tasks=tasks, launch=launch, engines=engines, weights=weights: (
+                    _sample_request(runner, tasks, launch, engines, weights)
                 ),
                 tag=SAMPLE_TAG,
                 remote_worker_ids=[runner_id],
             )
             if made:
                 pipeline.launched(runner_id, len(tasks))
+                self._runner_has[runner_id] = self._learner_version()
             else:  # the runner still has a request in flight (RLlib's per-runner limit)
                 self._task_queue = tasks + self._task_queue
+
+    def _weights_owed_to(self, runner_id: int) -> Any:
+        """The learners' weights (an object ref) when the runner holds an older version, else
+        None. Sent with the request, they load before it samples: a weight push of its own
+        would be dropped while the runner is busy (RLlib keeps one request per tag in flight),
+        and the runner would sample its next groups on weights two versions old."""
+        version = self._learner_version()
+        if self._runner_has.get(runner_id) == version:
+            return None
+        if self._runner_weights is None or self._runner_weights[0] != version:
+            import ray
+
+            state = self.learner_group.get_state(
+                components=f"{COMPONENT_LEARNER}/{COMPONENT_RL_MODULE}", inference_only=True
+            )[COMPONENT_LEARNER]
+            payload = {COMPONENT_RL_MODULE: state[COMPONENT_RL_MODULE]}
+            payload[WEIGHTS_SEQ_NO] = state[WEIGHTS_SEQ_NO]  # the version steps record
+            self._runner_weights = (version, ray.put(payload))
+        return self._runner_weights[1]
 
     def _follow_runner_health(self, pipeline: GroupPipeline) -> None:
         """A failed runner's request never returns: its groups are discarded and counted; a
@@ -333,6 +368,7 @@ class ARPO(Algorithm):
         for runner_id in list(pipeline.in_flight) + pipeline.idle_runners():
             if runner_id not in healthy:
                 pipeline.forget_runner(runner_id)
+                self._runner_has.pop(runner_id, None)  # a restarted runner gets the weights
         for runner_id in healthy - set(pipeline.in_flight) - set(pipeline.idle_runners()):
             pipeline.track(runner_id)
 
@@ -523,6 +559,10 @@ class ARPO(Algorithm):
     @override(Algorithm)
     def get_state(self, components=None, *, not_components=None, **kwargs) -> dict:
         state = super().get_state(components, not_components=not_components, **kwargs)
+        # save_to_path asks once for everything but the learner group, then once per
+        # component: the driver state (which fetches finished requests) is built only when asked.
+        if not self._check_component(DRIVER_STATE_KEY, components, not_components):
+            return state
         state[DRIVER_STATE_KEY] = {
             "rng": self._rng.bit_generator.state,
             "task_cursor": self._task_cursor,
