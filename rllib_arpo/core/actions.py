@@ -352,7 +352,22 @@ _TRAILING_SPECIALS = re.compile(r"(?:\s*(?:<\|im_end\|>|<\|endoftext\|>))+\s*$")
 _THOUGHT_LABEL = re.compile(r"^\s*Thought[ \t]*:")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPACES = re.compile(r"\s*")
+_INTEGER = re.compile(r"[-+]?\d+")
 _STRING_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "t": "\t", "r": "\r"}
+# The common answer, well-formed calls of at most two arguments (every action's most), one
+# regex match a call (``_plain_calls``). Names longer than ``MAX_NAME_CHARS`` do not match.
+# Every ``\s*`` is followed by a required non-space character and a string's pieces start with
+# different characters, so a failed match backtracks linearly, whatever the input.
+_PLAIN_NAME = rf"([A-Za-z_][A-Za-z0-9_]{{0,{MAX_NAME_CHARS - 1}}})"
+_PLAIN_ARG = (
+    rf"{_PLAIN_NAME}\s*=\s*(?:'([^'\\]*(?:\\.[^'\\]*)*)'|\"([^\"\\]*(?:\\.[^\"\\]*)*)\")\s*"
+)
+_PLAIN_CALL = re.compile(
+    rf"{_PLAIN_NAME}\s*\(\s*(?:{_PLAIN_ARG}(?:,\s*{_PLAIN_ARG})?(?:,\s*)?)?\)\s*", re.DOTALL
+)
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_PLAIN_POINT = re.compile(rf"[\s(\[]*({_NUMBER.pattern})[\s,]+({_NUMBER.pattern})[\s)\]]*")
+"""The common point, ``(x,y)``: what ``_parse_point`` reads without its three substitutions."""
 
 _POINT_KWARGS = {"start_box": "start_box", "point": "start_box", "start_point": "start_box"}
 _END_KWARGS = {"end_box": "end_box", "end_point": "end_box"}
@@ -404,7 +419,9 @@ def parse_response(text: str, space: CoordinateSpace | None = None) -> ParsedRes
     if "<|" in body:
         body = _TRAILING_SPECIALS.sub("", body)
     try:
-        calls = _CallReader(body).read_calls()
+        calls = _plain_calls(body)
+        if calls is None:
+            calls = _CallReader(body).read_calls()
         actions = tuple(_call_to_action(call, space) for call in calls)
         if len(actions) > 1 and any(a.is_special for a in actions):
             raise _ParseError("wait/finished/call_user must be the only action of an answer")
@@ -503,6 +520,45 @@ class _CallReader:
             return "".join(pieces)
 
 
+def _plain_calls(source: str) -> list[_Call] | None:
+    """The calls of a body that needs none of ``_CallReader``'s care (well-formed, at most two
+    arguments a call, no argument given twice, names within ``MAX_NAME_CHARS``, at most
+    ``MAX_ACTIONS_PER_RESPONSE`` calls): what the reader would return, about 3x faster. None
+    for anything else, which the reader then reads, or names what is wrong with."""
+    pos = _SPACES.match(source).end()  # type: ignore[union-attr]
+    end = len(source)
+    if pos == end:
+        return None
+    calls: list[_Call] = []
+    while pos < end:
+        match = _PLAIN_CALL.match(source, pos)
+        if match is None or len(calls) == MAX_ACTIONS_PER_RESPONSE:
+            return None
+        name, key, single, double, key2, single2, double2 = match.groups()
+        kwargs: dict[str, str] = {}
+        if key is not None:
+            kwargs[key] = _plain_string(single, double)
+            if key2 is not None:
+                if key2 == key:
+                    return None
+                kwargs[key2] = _plain_string(single2, double2)
+        calls.append(_Call(name, kwargs))
+        pos = match.end()
+    return calls
+
+
+def _plain_string(single: str | None, double: str | None) -> str:
+    """A string literal's text (single- or double-quoted), escapes decoded."""
+    value = single if single is not None else double
+    assert value is not None
+    return _ESCAPE.sub(_unescape, value) if "\\" in value else value
+
+
+def _unescape(escape: re.Match[str]) -> str:
+    """Known escapes decode; any other backslash is kept literally (as ``_CallReader``)."""
+    return _STRING_ESCAPES.get(escape.group(1), escape.group())
+
+
 def _call_to_action(call: _Call, space: CoordinateSpace | None) -> Action:
     kind = ACTION_ALIASES.get(call.name, call.name)
     if kind not in _ALLOWED_KWARGS:
@@ -549,15 +605,20 @@ def _parse_number(token: str, action_name: str) -> float:
     problem = coordinate_problem(value, text=token)
     if problem:
         raise _ParseError(f"{action_name}() coordinate {problem}")
-    if re.fullmatch(r"[-+]?\d+", token):
+    if _INTEGER.fullmatch(token):
         return int(value)  # exact: |value| <= MAX_COORDINATE
     return value
 
 
 def _parse_point(value: str, action_name: str, space: CoordinateSpace | None) -> Point:
-    cleaned = _BOX_TOKENS.sub(" ", value)
-    numbers = _NUMBER.findall(cleaned)
-    leftover = _POINT_FILLER.sub("", _NUMBER.sub(" ", cleaned))
+    plain = _PLAIN_POINT.fullmatch(value)
+    if plain is not None:
+        numbers = list(plain.groups())
+        leftover = ""
+    else:
+        cleaned = _BOX_TOKENS.sub(" ", value)
+        numbers = _NUMBER.findall(cleaned)
+        leftover = _POINT_FILLER.sub("", _NUMBER.sub(" ", cleaned))
     if leftover or len(numbers) not in (2, 4):
         raise _ParseError(
             f"{action_name}() point must be '(x,y)' or '[x1,y1,x2,y2]', got {value[:40]!r}"

@@ -74,6 +74,8 @@ def number_text(value: object) -> str:
 
 def _within(value: object, low: float, high: float) -> bool:
     """A real number (not a bool) in [low, high]: False for NaN; exact for ints of any size."""
+    if type(value) is int or type(value) is float:  # the common case, without the ABC check
+        return low <= value <= high  # type: ignore[operator]
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and low <= value <= high
 
 
