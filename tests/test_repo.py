@@ -12,9 +12,13 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:
     readme = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"```bash\n(.*?)\n```", readme, re.S)
-    test_command = next(b for b in blocks if "pytest" in b)
+    section = readme.split("## Set-up: tests in one command", 1)[1].split("\n## ", 1)[0]
+    (test_command,) = re.findall(r"```bash\n(.*?)\n```", section, re.S)
     assert test_command in (ROOT / ".ci" / "run").read_text()
+    script = (ROOT / test_command.split()[-1]).read_text()  # bash scripts/test_all.sh
+    for step in (".venv/bin/ruff check .", ".venv/bin/pytest\n", "vllm_cpu_venv.sh",
+                 ".venv-vllm/bin/pytest -m vllm"):  # fmt: skip
+        assert step in script, step
 
 
 def test_core_does_not_import_ray() -> None:

@@ -295,7 +295,7 @@ def test_arpo_learns_the_target_task(ray_cluster, target_policy_dir) -> None:
     )
     algo = config.build_algo()
     try:
-        success = [algo.train()["rollout/success_rate"] for _ in range(150)]
+        success = [algo.train()["rollout/success_rate"] for _ in range(100)]
     finally:
         algo.stop()
     first, last = np.mean(success[:15]), np.mean(success[-15:])

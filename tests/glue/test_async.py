@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from tests.glue.test_engine_actors import engine_config
+from tests.glue.test_engine_actors import assert_engine_serves_the_learners_weights, engine_config
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
@@ -74,6 +74,7 @@ def test_a_vllm_engine_serves_async_runners_and_episodes_span_its_syncs(
             assert math.isfinite(result["learners"]["default_policy"]["loss/policy"])
         assert sum(r["rollout/mixed_version_trajectories"] for r in results) > 0
         assert results[-1]["sync/weight_version"] == 4
+        assert_engine_serves_the_learners_weights(algo, "vllm")  # through the object store
     finally:
         algo.stop()
 

@@ -67,18 +67,30 @@ def learner_state(algo) -> dict:
     return learner_policy_state(algo.learner_group)
 
 
+def assert_engine_serves_the_learners_weights(algo, engine: str) -> None:
+    """After a sync, the engine's parameters sum to the learner's (each fused vLLM parameter
+    to the sum of its parts)."""
+    import ray
+
+    own = ray.get(algo.engines.handles[0].parameter_sums.remote())
+    want = expected_sums(learner_state(algo), engine)
+    checked = [name for name in own if name in want]
+    assert len(checked) >= (len(want) if engine == "hf" else 10)
+    for name in checked:
+        assert own[name] == pytest.approx(want[name], rel=1e-6, abs=1e-6), name
+
+
 @pytest.mark.parametrize(
     "engine, transfer",
     [
         ("hf", "object_store"),
-        pytest.param("vllm", "object_store", marks=pytest.mark.vllm),
-        pytest.param("vllm", "gloo", marks=pytest.mark.vllm),  # broadcast from the learner
+        # Broadcast from the learner. vLLM's object-store path: tests/glue/test_async.py.
+        pytest.param("vllm", "gloo", marks=pytest.mark.vllm),
     ],
 )
 def test_two_cpu_runners_share_one_engine_that_follows_the_learner(
     engine_cluster, target_policy_dir, engine, transfer
 ) -> None:
-    import ray
 
     algo = engine_config(target_policy_dir, engine, transfer).build_algo()
     try:
@@ -99,13 +111,7 @@ def test_two_cpu_runners_share_one_engine_that_follows_the_learner(
             assert result["sync/bytes"] > 0
             assert result["engine/batches"] >= 1
             shared += result["engine/shared_batches"]
-            # After the sync the engine's weights are the learner's.
-            own = ray.get(algo.engines.handles[0].parameter_sums.remote())
-            want = expected_sums(learner_state(algo), engine)
-            checked = [name for name in own if name in want]
-            assert len(checked) >= (len(want) if engine == "hf" else 10)
-            for name in checked:
-                assert own[name] == pytest.approx(want[name], rel=1e-6, abs=1e-6), name
+            assert_engine_serves_the_learners_weights(algo, engine)
             if engine != "hf":
                 assert result["mismatch/mean_abs_delta_logp"] < 1e-2  # recomputed on the learner
         assert shared >= 1  # the engine batched requests of both runners together
