@@ -1,8 +1,9 @@
 """The learning study: warm start -> ARPO and GRPO, several seeds, held-out greedy success.
 
 Usage: python bench/learning.py [--seeds 0,1,2] [--variants arpo,grpo] [--iterations 300 |
-       --minutes M] [--eval-episodes 200] [--runs runs/learning] [--docs docs/learning]
-       [--variant NAME="DEMO FLAGS"]... [--fresh] [--report-only] [--name study]
+       --minutes M] [--eval-episodes 200] [--eval-every 50] [--runs runs/learning]
+       [--docs docs/learning] [--variant NAME="DEMO FLAGS"]... [--fresh] [--report-only]
+       [--name study]
 
 Each run is README command 1's `arpo demo` from the committed warm start
 (`--warmstart rllib_arpo/assets/warmstart-1.4m-grid112 --seed S`, `--no-replay` for GRPO), one
@@ -16,7 +17,8 @@ doing; the wall time they report does (an idle box: ARPO ~6 min, GRPO ~3 min).
 
 Writes `DOCS/NAME.md` (the table; NAME is `--name`, default `study`), `DOCS/NAME.json` (every
 figure) and `DOCS/NAME.png` (held-out and sampled success against trained trajectories, every
-seed). The table, per variant and family:
+seed; the held-out points are before RL, every `--eval-every` iterations, whose time the runs'
+training clock leaves out, and after). The table, per variant and family:
 held-out greedy success before and after (mean over seeds, the standard error of the pooled
 episodes, each seed), the best fixed click on the same held-out episodes, and whether `after`
 clears the fixed click by 2 standard errors; per variant: iterations, iterations without an
@@ -52,6 +54,8 @@ ITERATIONS = 300
 """Iterations per run (``tune_configs/minidesk_grpo_vs_arpo.yaml`` stops at the same)."""
 SMOOTHING = 25
 """Iterations the plotted sampled success averages over."""
+EVAL_EVERY = 50
+"""Iterations between the held-out evaluations during a run (``arpo demo --eval-every``)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ class Run:
 # ------------------------------------------------------------------------------------ running
 
 
-def demo_command(run: Run, out: Path, budget: list[str], eval_episodes: int) -> list[str]:
+def demo_command(run: Run, out: Path, budget: list[str], evaluation: list[str]) -> list[str]:
     arpo = Path(sys.executable).with_name("arpo")
     return [
         str(arpo),
@@ -80,13 +84,14 @@ def demo_command(run: Run, out: Path, budget: list[str], eval_episodes: int) -> 
         "--seed",
         str(run.seed),
         *budget,
-        "--eval-episodes",
-        str(eval_episodes),
+        *evaluation,
         *run.flags,
     ]
 
 
-def run_one(run: Run, runs_dir: Path, budget: list[str], eval_episodes: int, fresh: bool) -> dict:
+def run_one(
+    run: Run, runs_dir: Path, budget: list[str], evaluation: list[str], fresh: bool
+) -> dict:
     """The run's summary (``summary.json`` plus ``wall_s``), running the demo when needed."""
     out = runs_dir / run.name
     summary_path = out / "summary.json"
@@ -94,7 +99,7 @@ def run_one(run: Run, runs_dir: Path, budget: list[str], eval_episodes: int, fre
         print(f"{run.name}: reusing {summary_path}", flush=True)
         return json.loads(summary_path.read_text())
     out.mkdir(parents=True, exist_ok=True)
-    command = demo_command(run, out, budget, eval_episodes)
+    command = demo_command(run, out, budget, evaluation)
     print(f"{run.name}: {shlex.join(command)}", flush=True)
     started = time.perf_counter()
     with (out / "demo.log").open("w") as log:
@@ -240,9 +245,20 @@ def header(run_minutes: float) -> str:
     )
 
 
+def held_out_curve(summary: dict) -> tuple[list[float], list[float]]:
+    """Held-out greedy success (mean over the RL families) against trajectories trained: before
+    RL, at each evaluation during training (runs made with ``--eval-every``), after RL."""
+    x = [0.0, *(p["trained_trajectories"] for p in summary.get("held_out_during", []))]
+    y = [statistics.fmean(summary["before"].values())]
+    y += [statistics.fmean(p["rates"].values()) for p in summary.get("held_out_during", [])]
+    return [*x, trained_total(summary)], [*y, statistics.fmean(summary["after"].values())]
+
+
 def plot(summaries: dict[str, list[dict]], path: Path) -> None:
     """Left: sampled (T=1) training success, averaged over ``SMOOTHING`` iterations, against
-    trained trajectories. Right: held-out greedy success (all RL families) before and after."""
+    trained trajectories. Right: held-out greedy success (all RL families) against trained
+    trajectories, before, during (every ``EVAL_EVERY`` iterations) and after. One thin line per
+    seed; the thick line is the mean over seeds, point by point."""
     try:
         import matplotlib
 
@@ -265,15 +281,18 @@ def plot(summaries: dict[str, list[dict]], path: Path) -> None:
                 y.append(statistics.fmean(window))
             label = variant if k == 0 else None
             left.plot(x, y, color=colour, alpha=0.8, linewidth=1, label=label)
-            before = statistics.fmean(summary["before"].values())
-            after = statistics.fmean(summary["after"].values())
-            right.plot([0, total], [before, after], "o-", color=colour, alpha=0.8, label=label)
+            right.plot(*held_out_curve(summary), "o-", color=colour, alpha=0.35, linewidth=1)
+        curves = [held_out_curve(summary) for summary in runs]
+        if len({len(xs) for xs, _ in curves}) == 1:  # the same evaluation points in every seed
+            mean_x = [statistics.fmean(xs) for xs in zip(*(xs for xs, _ in curves))]
+            mean_y = [statistics.fmean(ys) for ys in zip(*(ys for _, ys in curves))]
+            right.plot(mean_x, mean_y, "o-", color=colour, linewidth=2.2, label=variant)
     fixed = statistics.fmean(next(iter(summaries.values()))[0]["fixed_click"].values())
     right.axhline(fixed, color="grey", linestyle="--", label="best fixed click")
     left.set(xlabel="trajectories trained", ylabel="sampled success (T=1, training tasks)")
     right.set(xlabel="trajectories trained", ylabel="held-out greedy success (RL families)")
     left.set_title(f"sampled success, mean of last {SMOOTHING} iterations; one line per seed")
-    right.set_title("held-out greedy success: warm start -> after RL")
+    right.set_title("held-out greedy success; thin: each seed, thick: their mean")
     for axis in (left, right):
         axis.grid(alpha=0.3)
         axis.legend(loc="lower right")
@@ -311,6 +330,9 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=ITERATIONS)
     parser.add_argument("--minutes", type=float, help="a time budget instead of --iterations")
     parser.add_argument("--eval-episodes", type=int, default=200)
+    parser.add_argument(
+        "--eval-every", type=int, default=EVAL_EVERY, help="held-out points during training"
+    )
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "learning")
     parser.add_argument("--docs", type=Path, default=REPO / "docs" / "learning")
     parser.add_argument("--fresh", action="store_true", help="rerun runs that have a summary")
@@ -327,6 +349,7 @@ def main() -> None:
         if args.minutes is not None
         else ["--iterations", str(args.iterations)]
     )
+    evaluation = ["--eval-episodes", str(args.eval_episodes), "--eval-every", str(args.eval_every)]
     summaries: dict[str, list[dict]] = {}
     for variant, flags in variants.items():
         for seed in seeds:
@@ -336,7 +359,7 @@ def main() -> None:
                 if path.exists():
                     summaries.setdefault(variant, []).append(json.loads(path.read_text()))
                 continue
-            summary = run_one(run, args.runs, budget, args.eval_episodes, args.fresh)
+            summary = run_one(run, args.runs, budget, evaluation, args.fresh)
             summaries.setdefault(variant, []).append(summary)
     if not summaries:
         raise SystemExit(f"no finished runs under {args.runs}")

@@ -30,6 +30,12 @@ option = SettingsOptions(DemoSettings())
 @option("--minutes", help="ARPO training time budget.")
 @option("--iterations", type=int, help="Stop after this many iterations.")
 @option("--eval-episodes", help="Held-out episodes per family, before and after.")
+@option(
+    "--eval-every",
+    type=click.IntRange(min=0),
+    help="Also evaluate on the held-out episodes every this many RL iterations (0: before and "
+    "after only); the training clock stops meanwhile.",
+)
 @option("--group-size", help="Episodes per task (one group).")
 @option("--tasks-per-iteration", help="Tasks (groups) per iteration.")
 @option("--lr", help="ARPO learning rate.")

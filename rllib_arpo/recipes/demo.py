@@ -18,11 +18,12 @@ from __future__ import annotations
 import json
 import logging
 import math
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,9 @@ class DemoSettings:
     """Stop after this many iterations."""
     eval_episodes: int = 200
     """Held-out episodes per family, before and after."""
+    eval_every: int = 0
+    """Also evaluate on the held-out episodes every this many RL iterations (0: before and after
+    only). Its time stops the training clock (the time budget and ``train_seconds``)."""
     group_size: int = RolloutSettings.group_size
     """Episodes per task (one GRPO group)."""
     tasks_per_iteration: int = 4
@@ -131,13 +135,15 @@ class DemoSettings:
 
 @dataclass
 class TrainingRun:
-    """How step 3 went: iterations done, seconds, whether Ctrl-C stopped it, and per iteration
-    its ``HISTORY_FIELDS``."""
+    """How step 3 went: iterations done, seconds, whether Ctrl-C stopped it, per iteration its
+    ``HISTORY_FIELDS``, and the held-out evaluations during training (``eval_every``): the
+    iteration, the trajectories trained by then, and the success per family."""
 
     iterations: int
     seconds: float
     interrupted: bool
     history: list[dict[str, float]]
+    held_out: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -179,6 +185,7 @@ class DemoResult:
             "train_seconds": round(self.training.seconds, 1),
             "interrupted": self.training.interrupted,
             "history": self.training.history,
+            "held_out_during": self.training.held_out,
             "warmstart": str(self.warmstart),
         }
 
@@ -238,8 +245,32 @@ def run_demo(
     )
     del warm_policy
 
-    # 3. ARPO.
-    training = _train_on_ray(settings, warm_path, screen, out, say, progress)
+    # 3. ARPO (with held-out evaluations every ``eval_every`` iterations).
+    during: list[dict[str, Any]] = []
+
+    def evaluate_now(algo: Any, history: list[dict[str, float]]) -> None:
+        with tempfile.TemporaryDirectory() as exported:
+            algo.export_policy(exported)
+            scores = evaluate(load_policy(exported))
+        trained = sum(h["trained_trajectories"] for h in history if h["trained_trajectories"] > 0)
+        during.append(
+            {
+                "iteration": len(history),
+                "trained_trajectories": trained,
+                "rates": {family: score.rate for family, score in scores.items()},
+            }
+        )
+
+    training = _train_on_ray(
+        settings,
+        warm_path,
+        screen,
+        out,
+        say,
+        progress,
+        evaluate_now if settings.eval_every else None,
+    )
+    training.held_out = during
 
     # 4. Held-out evaluation after RL, of the exported policy.
     say(f"[4/4] held-out evaluation after RL: {len(held_out)} episodes, greedy")
@@ -293,9 +324,9 @@ def check_settings(settings: DemoSettings) -> tuple[int, int]:
         check_family_names(settings.rl_families)
     except ValueError as error:
         raise SettingError("rl_families", str(error)) from None
-    if settings.max_policy_lag < 0 or settings.env_runners < 0:
-        bad = "max_policy_lag" if settings.max_policy_lag < 0 else "env_runners"
-        raise SettingError(bad, f"must be >= 0, got {getattr(settings, bad)}")
+    for name in ("max_policy_lag", "env_runners", "eval_every"):
+        if getattr(settings, name) < 0:
+            raise SettingError(name, f"must be >= 0, got {getattr(settings, name)}")
     if settings.max_policy_lag and not settings.env_runners:
         raise SettingError(
             "max_policy_lag",
@@ -423,8 +454,10 @@ def _train_on_ray(
     out: Path,
     say: Callable[[str], None],
     progress: Callable[[str], None],
+    evaluate: Callable[[Any, list[dict[str, float]]], None] | None = None,
 ) -> TrainingRun:
-    """Step 3 on a local Ray: train, save the checkpoint, export the policy, shut Ray down."""
+    """Step 3 on a local Ray: train (``evaluate`` every ``settings.eval_every`` iterations),
+    save the checkpoint, export the policy, shut Ray down."""
     with local_ray():
         config = demo_config(settings, warm_path, screen)
         iterations = settings.iterations
@@ -450,6 +483,8 @@ def _train_on_ray(
             iterations=iterations,
             minutes=None if iterations else settings.minutes,
             on_iteration=lambda *args: progress(line(*args)),
+            evaluate_every=settings.eval_every,
+            evaluate=evaluate,
         )
         say("")
         algo.save_to_path(out / CHECKPOINT_DIR)
@@ -483,9 +518,13 @@ def train_arpo(
     iterations: int | None,
     minutes: float | None,
     on_iteration: Callable[[int, dict, float], None] | None = None,
+    evaluate_every: int = 0,
+    evaluate: Callable[[Any, list[dict[str, float]]], None] | None = None,
 ) -> tuple[Any, int, float, bool, list[dict[str, float]]]:
     """Builds ARPO (TensorBoard events in ``out_dir/tensorboard``) and trains until the budget.
 
+    Every ``evaluate_every`` iterations but the last, ``evaluate(algo, history)`` runs with the
+    clock stopped: its time counts neither in the budget nor in the seconds returned.
     Ctrl-C stops training, not the demo: the algorithm comes back to be saved and evaluated.
 
     Returns:
@@ -507,6 +546,11 @@ def train_arpo(
             history.append(history_entry(done, result, time.perf_counter() - started))
             if on_iteration is not None:
                 on_iteration(done, result, time.perf_counter() - started)
+            last = iterations is not None and done == iterations  # evaluated after training
+            if evaluate is not None and evaluate_every and done % evaluate_every == 0 and not last:
+                paused = time.perf_counter()
+                evaluate(algo, history)
+                started += time.perf_counter() - paused  # the clock stood still
     except KeyboardInterrupt:
         interrupted = True
     return algo, done, time.perf_counter() - started, interrupted, history

@@ -14,7 +14,7 @@ from rllib_arpo.policy.paths import COMMITTED_WARMSTART
 
 
 @pytest.mark.ray
-def test_one_iteration_demo_prints_a_summary_from_its_own_numbers(tmp_path, monkeypatch) -> None:
+def test_a_two_iteration_demo_prints_a_summary_from_its_own_numbers(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("RLLIB_ARPO_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "run"
     result = CliRunner().invoke(
@@ -26,9 +26,11 @@ def test_one_iteration_demo_prints_a_summary_from_its_own_numbers(tmp_path, monk
             "--warm-minutes",
             "0.05",
             "--iterations",
-            "1",
+            "2",
             "--eval-episodes",
             "2",
+            "--eval-every",
+            "1",
             "--group-size",
             "2",
             "--tasks-per-iteration",
@@ -44,7 +46,12 @@ def test_one_iteration_demo_prints_a_summary_from_its_own_numbers(tmp_path, monk
     )
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["iterations"] == 1 and summary["episodes_per_family"] == 2
+    assert summary["iterations"] == 2 and summary["episodes_per_family"] == 2
+    # Evaluated after iteration 1 too; iteration 2's evaluation is the "after" one.
+    (during,) = summary["held_out_during"]
+    assert during["iteration"] == 1 and during["trained_trajectories"] in (0, 2)
+    assert list(during["rates"]) == ["click_button/grid112"]
+    assert during["rates"]["click_button/grid112"] in (0.0, 0.5, 1.0)
     assert summary["use_replay"] is False and "success replay off (GRPO)" in result.output
     assert summary["training_seeds"] == 3 and "(grid112, 3 training tasks each)" in result.output
     before = summary["before"]["click_button/grid112"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from rllib_arpo.policy.paths import COMMITTED_WARMSTART
@@ -53,6 +55,31 @@ def test_ctrl_c_during_training_keeps_the_algorithm_for_the_checkpoint(tmp_path)
     assert isinstance(algo, InterruptedAlgo) and interrupted and done == 2
     assert [h["success_rate"] for h in history] == [0.25, 0.5]
     assert config.settings == {"tensorboard_dir": str(tmp_path / "tensorboard")}
+
+
+def test_evaluations_during_training_stop_the_clock(tmp_path) -> None:
+    class Algo:
+        def train(self) -> dict:
+            return {"rollout/success_rate": 0.5, "train/num_trajectories": 8.0}
+
+    class Config:
+        def training(self, **settings):
+            return self
+
+        def build_algo(self) -> Algo:
+            return Algo()
+
+    seen = []
+
+    def evaluate(algo, history) -> None:
+        seen.append(len(history))
+        time.sleep(0.4)
+
+    _, done, seconds, _, history = train_arpo(
+        Config(), tmp_path, iterations=5, minutes=None, evaluate_every=2, evaluate=evaluate
+    )
+    assert done == 5 and seen == [2, 4]  # not after the last: the demo evaluates then anyway
+    assert seconds < 0.4 and history[-1]["seconds"] < 0.4  # 0.8 s of evaluation not counted
 
 
 def test_history_keeps_what_the_learning_study_plots() -> None:
