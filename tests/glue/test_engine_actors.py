@@ -91,7 +91,6 @@ def assert_engine_serves_the_learners_weights(algo, engine: str) -> None:
 def test_two_cpu_runners_share_one_engine_that_follows_the_learner(
     engine_cluster, target_policy_dir, engine, transfer
 ) -> None:
-
     algo = engine_config(target_policy_dir, engine, transfer).build_algo()
     try:
         # Env runners hold no weights: no module, no checkpoint component.
